@@ -1,0 +1,61 @@
+# IntelliFlow CRM: `make run` serves the app, `make test` runs the whole suite.
+# Both set up .venv themselves and reinstall the pins only when a requirements file changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Where `make test` looks for PostgreSQL when DATABASE_URL is not set.
+PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
+PYTEST_ARGS ?=
+
+.PHONY: run test lint format migrate demo-data shell clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+run migrate demo-data shell: export DJANGO_DEBUG ?= true
+
+migrate: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py bootstrap_dev --base-url http://$(HOST):$(PORT)
+	$(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --reload
+
+demo-data: migrate
+	$(BIN)/python manage.py demo_data
+
+shell: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py shell
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Tests run on PostgreSQL when DATABASE_URL points at it, else on a local server if one answers
+# at 127.0.0.1:5432, else on SQLite (PostgreSQL-only tests are then skipped and listed loudly).
+test: lint
+	@if [ -z "$$DATABASE_URL" ] && $(BIN)/python -c "import psycopg; \
+		psycopg.connect('$(PG_FALLBACK_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=2).close()" \
+		2>/dev/null; then \
+		export DATABASE_URL='$(PG_FALLBACK_URL)'; \
+	fi; \
+	echo "make test: database is $${DATABASE_URL:-SQLite (no DATABASE_URL, no local PostgreSQL)}"; \
+	DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,148 @@
+"""RFC 9457 problem details: the API's one error contract and its one handler.
+
+Every error the API answers with is `application/problem+json` carrying `type`, `title`,
+`status`, `detail`, `instance` and `correlation_id`, plus `errors` for invalid input. Domain
+code raises `ApplicationError` (or Django's `ValidationError`) and never builds responses.
+"""
+
+from http import HTTPStatus
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework import views as drf_views
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from observability.correlation import get_correlation_id
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+VALIDATION_DETAIL = "The request has invalid fields; see errors."
+
+
+class ApplicationError(Exception):
+    """A domain rule refused the request. Subclasses set the HTTP status and problem type."""
+
+    status = HTTPStatus.BAD_REQUEST
+    type_slug = "invalid-request"
+
+    def __init__(self, detail: str, *, errors: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+
+
+class ConflictError(ApplicationError):
+    """The request is valid but clashes with the resource's current state (HTTP 409)."""
+
+    status = HTTPStatus.CONFLICT
+    type_slug = "conflict"
+
+
+class PayloadTooLargeError(ApplicationError):
+    """The request body is over the size this endpoint accepts (HTTP 413)."""
+
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    type_slug = "payload-too-large"
+
+
+def problem(
+    request: HttpRequest,
+    *,
+    status: int,
+    type_slug: str,
+    detail: str,
+    errors: dict | None = None,
+) -> dict:
+    """The problem body for `request`; `title` is the status phrase so each type keeps one title."""
+    body = {
+        "type": settings.PROBLEM_TYPE_BASE + type_slug,
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "correlation_id": get_correlation_id(request),
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def _as_api_exception(exc: Exception) -> Exception:
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc
+
+
+def exception_handler(exc: Exception, context: dict):
+    """DRF's EXCEPTION_HANDLER: DRF's own handling (headers, status), re-shaped as a problem."""
+    request = context["request"]
+    if isinstance(exc, ApplicationError):
+        body = problem(
+            request,
+            status=exc.status,
+            type_slug=exc.type_slug,
+            detail=exc.detail,
+            errors=exc.errors,
+        )
+        response = Response(body, status=exc.status)
+    else:
+        exc = _as_api_exception(exc)
+        response = drf_views.exception_handler(exc, context)
+        if response is None:
+            return None  # unhandled: Django's handler500 answers (and error reporting sees it)
+        if isinstance(exc, exceptions.ValidationError):
+            errors = (
+                exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            )
+            body = problem(
+                request,
+                status=response.status_code,
+                type_slug="validation-error",
+                detail=VALIDATION_DETAIL,
+                errors=errors,
+            )
+        else:
+            body = problem(
+                request,
+                status=response.status_code,
+                type_slug=str(exc.get_codes()).replace("_", "-"),
+                detail=str(exc.detail),
+            )
+        response.data = body
+    # The browsable API (DEBUG only) renders HTML; everything else gets the problem media type.
+    if isinstance(getattr(request, "accepted_renderer", None), JSONRenderer) or not hasattr(
+        request, "accepted_renderer"
+    ):
+        response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+def _problem_response(request: HttpRequest, status: int, type_slug: str, detail: str):
+    body = problem(request, status=status, type_slug=type_slug, detail=detail)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def api_not_found(request: HttpRequest, path: str = ""):
+    """The last /api/ route: unknown API URLs are problems too, in DEBUG as in production."""
+    return _problem_response(request, 404, "not-found", "No such resource.")
+
+
+def server_error(request: HttpRequest):
+    """handler500: never a stack trace; API clients get a problem with their correlation ID."""
+    if request.path.startswith("/api/"):
+        return _problem_response(
+            request,
+            500,
+            "server-error",
+            "The server failed to complete the request. Quote the correlation_id when reporting.",
+        )
+    return defaults.server_error(request)

@@ -1,0 +1,77 @@
+"""OpenAPI generation: every operation documents the problem responses it can really give.
+
+drf-spectacular documents success bodies from the views; `ProblemAutoSchema` adds the error
+side once, from what DRF does for every API view (authentication, throttling, filtering,
+pagination, parsing), so the schema cannot drift from the exception handler.
+"""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+from intelliflow.problems import PROBLEM_CONTENT_TYPE
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, as every API error is answered."""
+
+    type = serializers.CharField(help_text="URI naming the kind of problem.")
+    title = serializers.CharField(help_text="The HTTP status phrase.")
+    status = serializers.IntegerField()
+    detail = serializers.CharField(help_text="What went wrong with this request, for humans.")
+    instance = serializers.CharField(help_text="The request path.")
+    correlation_id = serializers.CharField(help_text="Quote it when asking about this request.")
+
+
+class ValidationProblemSerializer(ProblemSerializer):
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Messages by field name; `non_field_errors` for the request as a whole.",
+    )
+
+
+class ImportProblemSerializer(ProblemSerializer):
+    errors = serializers.DictField(
+        child=serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+        required=False,
+        help_text="By row number (from 1), then messages by field name.",
+    )
+
+
+def problem_response(description: str, serializer=ProblemSerializer) -> OpenApiResponse:
+    return OpenApiResponse(serializer, description=description)
+
+
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+class ProblemAutoSchema(AutoSchema):
+    def _problem_responses(self) -> dict[int, OpenApiResponse]:
+        view = self.view
+        responses = {
+            400: problem_response("Invalid input.", ValidationProblemSerializer),
+        }
+        if view.permission_classes:
+            responses[401] = problem_response("No or invalid credentials.")
+        if self.method in UNSAFE_METHODS:
+            responses[403] = problem_response("Session authentication without a CSRF token.")
+        if "{" in self.path or self._is_list_view():
+            responses[404] = problem_response("No such lead, or no such page.")
+        if self.method in {"POST", "PUT", "PATCH"}:
+            responses[415] = problem_response("Unsupported request content type.")
+        if view.throttle_classes:
+            responses[429] = problem_response("Too many requests; see Retry-After.")
+        return responses
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, response in self._problem_responses().items():
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(response, str(code))
+        for code, response in responses.items():
+            # Error bodies are problem+json, whatever media types the success bodies use.
+            content = response.get("content")
+            if code >= "400" and content:
+                response["content"] = {PROBLEM_CONTENT_TYPE: next(iter(content.values()))}
+        return responses

@@ -1,0 +1,219 @@
+"""The one settings module: every value comes from the environment, read once with typed readers.
+
+Production differs from development by environment values only. See ../README.md and
+DESIGN.md's configuration table for the variables.
+"""
+
+import warnings
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from intelliflow import __version__
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+# --- Core --------------------------------------------------------------------------------------
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+DJANGO_ENV = env.str("DJANGO_ENV", default="development" if DEBUG else "production")
+VERSION = __version__
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false. Set it to a long random "
+            "value (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set "
+            "DJANGO_DEBUG=true for local development."
+        )
+    SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - only ever used with DEBUG
+
+ALLOWED_HOSTS = env.list(
+    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "intelliflow",
+    "observability",
+    "leads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "intelliflow.urls"
+WSGI_APPLICATION = "intelliflow.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "intelliflow.context_processors.version",
+            ],
+        },
+    },
+]
+
+# --- Database ----------------------------------------------------------------------------------
+# SQLite by default; PostgreSQL through DATABASE_URL=postgres://user:pass@host:5432/name.
+# On PostgreSQL each worker keeps a psycopg connection pool (Django's native "pool" option),
+# chosen over persistent connections by measurement (README, "Database connections").
+
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DB_POOL_ENABLED = env.bool("DB_POOL_ENABLED", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    if DB_POOL_ENABLED:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DB_POOL_MAX_SIZE", default=4),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth, i18n, static files ------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# After `collectstatic` (the container image runs it) WhiteNoise serves compressed, hashed files
+# from STATIC_ROOT; without it (`make run`, tests) it serves straight from the apps.
+STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_COLLECTED
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
+if not STATIC_COLLECTED:
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise")
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- Security ----------------------------------------------------------------------------------
+
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# --- REST API ----------------------------------------------------------------------------------
+
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)
+API_MAX_PAGE_SIZE = 100
+LEAD_IMPORT_MAX_ROWS = 1000
+LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+# Problem "type" URIs (RFC 9457) are this prefix plus a slug such as "validation-error".
+PROBLEM_TYPE_BASE = env.str("PROBLEM_TYPE_BASE", default="https://intelliflow.example/problems/")
+
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header is what turns an anonymous request into a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "leads.api.filters.StableOrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "intelliflow.pagination.PageNumberPagination",
+    "PAGE_SIZE": API_PAGE_SIZE,
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_THROTTLE_USER_RATE", default="1000/minute"),
+        "anon": env.str("API_THROTTLE_ANON_RATE", default="60/minute"),
+    },
+    "EXCEPTION_HANDLER": "intelliflow.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "intelliflow.schema.ProblemAutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "IntelliFlow CRM API",
+    "DESCRIPTION": (
+        "Leads REST API. Errors are RFC 9457 problem details (application/problem+json) that "
+        "carry the request's correlation_id."
+    ),
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "LeadStatusEnum": "leads.models.LeadStatus",
+        "LeadSourceEnum": "leads.models.LeadSource",
+    },
+}
+
+# --- Logging -----------------------------------------------------------------------------------
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "text"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

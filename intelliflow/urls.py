@@ -1,0 +1,21 @@
+"""Top-level routes: admin, the versioned API, its OpenAPI schema and docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from intelliflow import problems
+
+admin.site.site_header = "IntelliFlow CRM administration"
+admin.site.site_title = "IntelliFlow CRM"
+admin.site.index_title = "Leads and users"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("leads.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/<path:path>", problems.api_not_found),
+]
+
+handler500 = "intelliflow.problems.server_error"

@@ -1,0 +1,171 @@
+"""The lead endpoints: DRF plumbing around the services (writes) and selectors (reads)."""
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import parsers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from intelliflow.problems import PayloadTooLargeError
+from intelliflow.schema import ImportProblemSerializer, problem_response
+from leads import csv_io, selectors, services
+from leads.api.filters import LeadFilter
+from leads.api.serializers import (
+    LeadImportResultSerializer,
+    LeadImportRowSerializer,
+    LeadImportUploadSerializer,
+    LeadSerializer,
+    LeadStatsSerializer,
+    LeadTransitionSerializer,
+)
+
+
+class LeadCSVParser(parsers.BaseParser):
+    """`Content-Type: text/csv` request bodies, for imports sent without multipart."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return csv_io.read_lead_rows(_read_capped(stream))
+
+
+def _read_capped(stream) -> bytes:
+    data = stream.read(settings.LEAD_IMPORT_MAX_BYTES + 1) if stream else b""
+    if len(data) > settings.LEAD_IMPORT_MAX_BYTES:
+        raise PayloadTooLargeError(
+            f"An import file takes at most {settings.LEAD_IMPORT_MAX_BYTES} bytes. Split it."
+        )
+    return data
+
+
+CONFLICT = {409: problem_response("The lead's state does not allow this.")}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List live leads (filter, search, order, paginate)"),
+    create=extend_schema(summary="Create a lead"),
+    retrieve=extend_schema(summary="Get a lead"),
+    update=extend_schema(summary="Replace a lead's editable fields"),
+    partial_update=extend_schema(summary="Change some of a lead's editable fields"),
+    destroy=extend_schema(summary="Soft-delete a lead (restore brings it back)"),
+)
+class LeadViewSet(viewsets.ModelViewSet):
+    serializer_class = LeadSerializer
+    lookup_value_converter = "uuid"  # a malformed id is a 404 before any query
+    filterset_class = LeadFilter
+    search_fields = ["first_name", "last_name", "email", "company"]
+    ordering_fields = ["created_at", "updated_at", "score", "last_name"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return selectors.lead_list(include_deleted=self.action == "restore")
+
+    def perform_create(self, serializer):
+        serializer.instance = services.lead_create(
+            actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.lead_update(
+            lead=serializer.instance, actor=self.request.user, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.lead_soft_delete(lead=instance, actor=self.request.user)
+
+    @extend_schema(
+        summary="Move a lead along the status pipeline",
+        request=LeadTransitionSerializer,
+        responses={200: LeadSerializer, **CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        serializer = LeadTransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lead = services.lead_transition(
+            lead=self.get_object(),
+            actor=request.user,
+            to_status=serializer.validated_data["status"],
+        )
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(
+        summary="Restore a soft-deleted lead",
+        request=None,
+        responses={200: LeadSerializer, **CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        lead = services.lead_restore(lead=self.get_object(), actor=request.user)
+        return Response(LeadSerializer(lead).data)
+
+    @extend_schema(
+        summary="Import leads, all or nothing",
+        description=(
+            f"A JSON array of up to {settings.LEAD_IMPORT_MAX_ROWS} leads, or a UTF-8 CSV file "
+            "(multipart field `file`, or a `text/csv` body) whose header names lead fields. "
+            "Either every row is created (201) or none is (400, `errors` keyed by row number "
+            "from 1, then by field)."
+        ),
+        request={
+            "application/json": LeadImportRowSerializer(many=True),
+            "multipart/form-data": LeadImportUploadSerializer,
+            "text/csv": OpenApiTypes.STR,
+        },
+        responses={
+            201: LeadImportResultSerializer,
+            400: problem_response("Nothing was imported; see errors.", ImportProblemSerializer),
+            409: problem_response("A concurrent write took one of the e-mail addresses."),
+            413: problem_response("The upload is too large."),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[parsers.JSONParser, parsers.MultiPartParser, LeadCSVParser],
+    )
+    def import_leads(self, request):
+        if request.content_type.startswith("multipart/"):
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise services.LeadImportError("Send the CSV file in the multipart field `file`.")
+            rows = csv_io.read_lead_rows(_read_capped(upload))
+        else:
+            rows = request.data
+            if not isinstance(rows, list):
+                raise services.LeadImportError(
+                    "Send a JSON array of leads, or a CSV file with a header line."
+                )
+        leads = services.lead_import(actor=request.user, rows=rows)
+        body = {"created": len(leads), "ids": [lead.pk for lead in leads]}
+        return Response(LeadImportResultSerializer(body).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Lead counts by status and source", responses=LeadStatsSerializer)
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def stats(self, request):
+        stats = selectors.lead_stats(leads=self.filter_queryset(self.get_queryset()))
+        return Response(LeadStatsSerializer(stats).data)
+
+    @extend_schema(
+        summary="Export the (filtered) lead list as CSV",
+        description="Streamed; cells starting with = + - @ are prefixed with ' (formula safety).",
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV file")},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request):
+        leads = self.filter_queryset(self.get_queryset())
+        response = StreamingHttpResponse(
+            csv_io.write_lead_rows(leads.iterator(chunk_size=500)),
+            content_type="text/csv; charset=utf-8",
+        )
+        filename = f"leads-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    def perform_content_negotiation(self, request, force=False):
+        # The export answers CSV whatever Accept says; its errors still render as JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "export")

@@ -1,0 +1,8 @@
+"""The leads app: the CRM domain."""
+
+from django.apps import AppConfig
+
+
+class LeadsConfig(AppConfig):
+    name = "leads"
+    verbose_name = "Leads"

@@ -1,0 +1,132 @@
+"""The Lead model: data, database constraints and the status pipeline's allowed moves.
+
+Behaviour lives in services.py (writes) and selectors.py (reads); the model only states
+what is always true, as close to the database as it can.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class LeadSource(models.TextChoices):
+    WEB = "web", "Web"
+    REFERRAL = "referral", "Referral"
+    EVENT = "event", "Event"
+    ADVERTISING = "advertising", "Advertising"
+    PARTNER = "partner", "Partner"
+    OTHER = "other", "Other"
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    UNQUALIFIED = "unqualified", "Unqualified"
+    CONVERTED = "converted", "Converted"
+    LOST = "lost", "Lost"
+
+
+# The pipeline: every move not listed here is refused. Converted is terminal; lost and
+# unqualified leads can be worked again.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    LeadStatus.NEW: frozenset(
+        {LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.UNQUALIFIED, LeadStatus.LOST}
+    ),
+    LeadStatus.CONTACTED: frozenset(
+        {LeadStatus.QUALIFIED, LeadStatus.UNQUALIFIED, LeadStatus.LOST}
+    ),
+    LeadStatus.QUALIFIED: frozenset(
+        {LeadStatus.CONVERTED, LeadStatus.UNQUALIFIED, LeadStatus.LOST}
+    ),
+    LeadStatus.UNQUALIFIED: frozenset({LeadStatus.CONTACTED, LeadStatus.LOST}),
+    LeadStatus.LOST: frozenset({LeadStatus.CONTACTED}),
+    LeadStatus.CONVERTED: frozenset(),
+}
+
+EMAIL_UNIQUE_CONSTRAINT = "leads_lead_email_ci_unique_active"
+
+
+class Lead(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=40, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=20, choices=LeadSource, default=LeadSource.WEB)
+    status = models.CharField(max_length=20, choices=LeadStatus, default=LeadStatus.NEW)
+    score = models.PositiveSmallIntegerField(
+        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    converted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            # One live lead per address, whatever its case; soft-deleted leads free the address.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(deleted_at__isnull=True),
+                name=EMAIL_UNIQUE_CONSTRAINT,
+                violation_error_message="A lead with this e-mail address already exists.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=0, score__lte=100),
+                name="leads_lead_score_0_100",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=LeadStatus.values),
+                name="leads_lead_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(source__in=LeadSource.values),
+                name="leads_lead_source_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status"], name="leads_lead_status_idx"),
+            models.Index(fields=["source"], name="leads_lead_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def allowed_transitions(self) -> list[str]:
+        return sorted(ALLOWED_TRANSITIONS[self.status])

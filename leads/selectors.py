@@ -1,0 +1,43 @@
+"""Reads of leads: the querysets the API, admin and exports start from."""
+
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Lower
+
+from leads.models import Lead, LeadSource, LeadStatus
+
+
+def lead_list(*, include_deleted: bool = False) -> QuerySet[Lead]:
+    """Live leads, newest first (soft-deleted ones only when asked for)."""
+    leads = Lead.objects.all()
+    if not include_deleted:
+        leads = leads.filter(deleted_at__isnull=True)
+    return leads
+
+
+def lead_get(*, lead_id, include_deleted: bool = False) -> Lead:
+    """One lead by id; raises Lead.DoesNotExist for unknown or (by default) deleted leads."""
+    return lead_list(include_deleted=include_deleted).get(pk=lead_id)
+
+
+def lead_email_taken(*, email: str, exclude_id=None) -> bool:
+    """Whether a live lead other than `exclude_id` uses `email`, compared case-insensitively."""
+    return (
+        lead_list()
+        .exclude(pk=exclude_id)
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower=Lower(models.Value(email)))
+        .exists()
+    )
+
+
+def lead_stats(*, leads: QuerySet[Lead] | None = None) -> dict:
+    """Counts by status and by source over `leads` (all live leads by default), zeros included."""
+    leads = (lead_list() if leads is None else leads).order_by()
+    by_status = dict(leads.values_list("status").annotate(count=Count("pk")))
+    by_source = dict(leads.values_list("source").annotate(count=Count("pk")))
+    return {
+        "total": sum(by_status.values()),
+        "by_status": {status: by_status.get(status, 0) for status in LeadStatus.values},
+        "by_source": {source: by_source.get(source, 0) for source in LeadSource.values},
+    }

@@ -1,0 +1,257 @@
+"""Writes to leads: every change to a Lead goes through one of these functions.
+
+Each validates (`full_clean` plus the e-mail rule) before it saves, runs in a transaction,
+and reports through `transaction.on_commit`, so nothing is announced that did not commit.
+Refusals are Django `ValidationError`s (bad input, 400) or `ConflictError`s (409).
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from intelliflow.problems import ApplicationError, ConflictError
+from leads.models import ALLOWED_TRANSITIONS, EMAIL_UNIQUE_CONSTRAINT, Lead, LeadStatus
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_FIELDS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company",
+        "title",
+        "source",
+        "score",
+        "owner",
+        "notes",
+    }
+)
+DUPLICATE_EMAIL = "A lead with this e-mail address already exists."
+
+RowErrors = dict[str, list[str]]
+
+
+class LeadImportError(ApplicationError):
+    """An import with at least one bad row: nothing was created. `errors` maps row → field."""
+
+    type_slug = "validation-error"
+
+
+def _actor(user: AbstractBaseUser | None):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _validation_errors(leads: Sequence[Lead]) -> dict[int, RowErrors]:
+    """Field errors by position, plus the e-mail rule checked in one query for the whole batch.
+
+    The database constraint stays the last word (see `_is_duplicate_email`); this gives the
+    caller a readable, per-field answer before anything is written.
+    """
+    errors: dict[int, RowErrors] = {}
+    for index, lead in enumerate(leads):
+        try:
+            lead.full_clean(validate_constraints=False)
+        except ValidationError as error:
+            errors[index] = error.message_dict
+
+    first_row_by_email: dict[str, int] = {}
+    for index, lead in enumerate(leads):
+        if "email" in errors.get(index, {}):
+            continue
+        key = lead.email.lower()
+        if key in first_row_by_email:
+            errors.setdefault(index, {})["email"] = [
+                "Repeats the e-mail address of an earlier row."
+            ]
+        else:
+            first_row_by_email[key] = index
+
+    if first_row_by_email:
+        taken = set(
+            Lead.objects.filter(deleted_at__isnull=True)
+            .exclude(pk__in=[lead.pk for lead in leads])
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in=list(first_row_by_email))
+            .values_list("email_lower", flat=True)
+        )
+        for key in taken:
+            errors.setdefault(first_row_by_email[key], {})["email"] = [DUPLICATE_EMAIL]
+    return errors
+
+
+def _is_duplicate_email(error: IntegrityError) -> bool:
+    # Both PostgreSQL and SQLite name the violated constraint (or its index) in the message.
+    return EMAIL_UNIQUE_CONSTRAINT in str(error)
+
+
+def _validate_one(lead: Lead) -> None:
+    errors = _validation_errors([lead])
+    if errors:
+        raise ValidationError(errors[0])
+
+
+def _save(lead: Lead, **save_kwargs) -> None:
+    """Save inside a savepoint; a concurrent writer that took the e-mail first gives a 400."""
+    try:
+        with transaction.atomic():
+            lead.save(**save_kwargs)
+    except IntegrityError as error:
+        if _is_duplicate_email(error):
+            raise ValidationError({"email": [DUPLICATE_EMAIL]}) from error
+        raise
+
+
+def _log_on_commit(event: str, **fields) -> None:
+    transaction.on_commit(lambda: logger.info(event, extra=fields))
+
+
+def lead_create(*, actor: AbstractBaseUser | None, **fields) -> Lead:
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: ["This field cannot be set."] for name in sorted(unknown)})
+    lead = Lead(**fields, created_by=_actor(actor), updated_by=_actor(actor))
+    _validate_one(lead)
+    _save(lead)
+    _log_on_commit("lead created", lead_id=str(lead.pk), source=lead.source)
+    return lead
+
+
+def lead_update(*, lead: Lead, actor: AbstractBaseUser | None, data: Mapping) -> Lead:
+    unknown = set(data) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError({name: ["This field cannot be set."] for name in sorted(unknown)})
+    for name, value in data.items():
+        setattr(lead, name, value)
+    lead.updated_by = _actor(actor)
+    _validate_one(lead)
+    _save(lead, update_fields=[*data, "updated_by", "updated_at"])
+    _log_on_commit("lead updated", lead_id=str(lead.pk), fields=sorted(data))
+    return lead
+
+
+def lead_transition(*, lead: Lead, actor: AbstractBaseUser | None, to_status: str) -> Lead:
+    """Move a lead along the pipeline, or refuse (409) and change nothing."""
+    if to_status not in LeadStatus.values:
+        raise ValidationError({"status": [f"“{to_status}” is not a valid status."]})
+    with transaction.atomic():
+        # The row lock makes check-then-write atomic against a concurrent transition.
+        try:
+            locked = Lead.objects.select_for_update().get(pk=lead.pk, deleted_at__isnull=True)
+        except Lead.DoesNotExist:
+            raise ConflictError("The lead is deleted; restore it first.") from None
+        from_status = locked.status
+        if to_status not in ALLOWED_TRANSITIONS[from_status]:
+            allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[from_status])) or "none (terminal)"
+            raise ConflictError(
+                f"A lead cannot move from {from_status} to {to_status}. "
+                f"Allowed from {from_status}: {allowed}."
+            )
+        locked.status = to_status
+        if to_status == LeadStatus.CONVERTED:
+            locked.converted_at = timezone.now()
+        locked.updated_by = _actor(actor)
+        locked.save(update_fields=["status", "converted_at", "updated_by", "updated_at"])
+        _log_on_commit(
+            "lead transitioned",
+            lead_id=str(locked.pk),
+            from_status=from_status,
+            to_status=to_status,
+        )
+    return locked
+
+
+def lead_soft_delete(*, lead: Lead, actor: AbstractBaseUser | None) -> None:
+    now = timezone.now()
+    updated = Lead.objects.filter(pk=lead.pk, deleted_at__isnull=True).update(
+        deleted_at=now, updated_at=now, updated_by=_actor(actor)
+    )
+    if not updated:
+        raise ConflictError("The lead is already deleted.")
+    lead.deleted_at = now
+    _log_on_commit("lead deleted", lead_id=str(lead.pk))
+
+
+def lead_restore(*, lead: Lead, actor: AbstractBaseUser | None) -> Lead:
+    """Bring a soft-deleted lead back, unless a live lead has taken its e-mail meanwhile."""
+    if lead.deleted_at is None:
+        raise ConflictError("The lead is not deleted.")
+    lead.deleted_at = None
+    lead.updated_by = _actor(actor)
+    try:
+        _validate_one(lead)
+        _save(lead, update_fields=["deleted_at", "updated_by", "updated_at"])
+    except ValidationError as error:
+        lead.refresh_from_db()
+        raise ConflictError(
+            "Another live lead uses this lead's e-mail address; change or delete it first."
+        ) from error
+    _log_on_commit("lead restored", lead_id=str(lead.pk))
+    return lead
+
+
+def _lead_from_row(row, actor) -> tuple[Lead | None, RowErrors]:
+    if not isinstance(row, Mapping):
+        return None, {"non_field_errors": ["Expected an object with lead fields."]}
+    errors = {name: ["Unknown field."] for name in row if name not in EDITABLE_FIELDS}
+    errors |= {
+        name: ["Expected a single value."]
+        for name, value in row.items()
+        if isinstance(value, Mapping | list)
+    }
+    if errors:
+        return None, errors
+    fields = dict(row)
+    if "owner" in fields:
+        fields["owner_id"] = fields.pop("owner")
+    return Lead(**fields, created_by=_actor(actor), updated_by=_actor(actor)), {}
+
+
+def lead_import(*, actor: AbstractBaseUser | None, rows: Sequence) -> list[Lead]:
+    """Create every row or none: any bad row rejects the whole import with errors by row number.
+
+    Rows are numbered from 1 in the order given (the CSV header is not a row).
+    """
+    if not rows:
+        raise LeadImportError("The import holds no rows.")
+    if len(rows) > settings.LEAD_IMPORT_MAX_ROWS:
+        raise LeadImportError(
+            f"An import takes at most {settings.LEAD_IMPORT_MAX_ROWS} rows; "
+            f"this one has {len(rows)}. Split it."
+        )
+    errors: dict[int, RowErrors] = {}
+    leads: list[Lead] = []
+    row_indexes: list[int] = []  # row_indexes[i] is the caller's row of leads[i]
+    for index, row in enumerate(rows):
+        lead, row_errors = _lead_from_row(row, actor)
+        if row_errors:
+            errors[index] = row_errors
+        else:
+            leads.append(lead)
+            row_indexes.append(index)
+    for position, row_errors in _validation_errors(leads).items():
+        errors[row_indexes[position]] = row_errors
+    if errors:
+        raise LeadImportError(
+            f"{len(errors)} of {len(rows)} rows are invalid; nothing was imported.",
+            errors={str(index + 1): errors[index] for index in sorted(errors)},
+        )
+    try:
+        with transaction.atomic():
+            Lead.objects.bulk_create(leads)
+    except IntegrityError as error:
+        if _is_duplicate_email(error):
+            raise ConflictError(
+                "Another request created a lead with one of these e-mail addresses while this "
+                "import ran; nothing was imported. Retry to see which row."
+            ) from error
+        raise
+    _log_on_commit("leads imported", count=len(leads))
+    return leads

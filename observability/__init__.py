@@ -1,0 +1,1 @@
+"""Observability built in: correlation IDs, logs, traces, errors, metrics and their checks."""

@@ -1,0 +1,77 @@
+"""settings.py reads the environment once, with typed readers, and fails fast when it must."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRINT_SETTINGS = (
+    "import json, django; from django.conf import settings; django.setup(); "
+    "db = settings.DATABASES['default']; "
+    "print(json.dumps({'debug': settings.DEBUG, 'engine': db['ENGINE'], "
+    "'options': db.get('OPTIONS', {}), 'conn_max_age': db['CONN_MAX_AGE'], "
+    "'hosts': settings.ALLOWED_HOSTS}))"
+)
+
+
+def load_settings(**environ) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "DB_"))
+    }
+    env |= {"DJANGO_SETTINGS_MODULE": "intelliflow.settings", **environ}
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_secret_key_is_required_when_not_debugging():
+    result = load_settings()
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_debug_defaults_to_false_and_runs_with_a_key():
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, DJANGO_ALLOWED_HOSTS="crm.example,api")
+    loaded = json.loads(result.stdout)
+    assert loaded["debug"] is False
+    assert loaded["hosts"] == ["crm.example", "api"]
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+
+
+def test_debug_needs_no_key():
+    result = load_settings(DJANGO_DEBUG="true")
+    assert json.loads(result.stdout)["debug"] is True
+
+
+@pytest.mark.parametrize(
+    ("environ", "pool", "conn_max_age"),
+    [
+        ({}, {"min_size": 1, "max_size": 4, "timeout": 5.0}, 0),
+        ({"DB_POOL_MIN_SIZE": "2", "DB_POOL_MAX_SIZE": "8"}, {"min_size": 2, "max_size": 8}, 0),
+        ({"DB_POOL_ENABLED": "false"}, None, 60),
+    ],
+)
+def test_postgres_url_gets_a_pool_or_persistent_connections(environ, pool, conn_max_age):
+    result = load_settings(
+        DJANGO_DEBUG="true", DATABASE_URL="postgres://u:p@db.example:5432/crm", **environ
+    )
+    loaded = json.loads(result.stdout)
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["conn_max_age"] == conn_max_age
+    if pool is None:
+        assert "pool" not in loaded["options"]
+    else:
+        assert pool.items() <= loaded["options"]["pool"].items()
