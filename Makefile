@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell clean
+.PHONY: run test lint format migrate demo-data shell bench-db clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test: lint
 	fi; \
 	echo "make test: database is $${DATABASE_URL:-SQLite (no DATABASE_URL, no local PostgreSQL)}"; \
 	DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+
+# Pool vs persistent vs per-request connections under gunicorn (needs PostgreSQL and wrk).
+bench-db: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.db_connections --rounds 3 --seconds 8
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,208 @@
+"""Benchmark plumbing: a PostgreSQL bench database, gunicorn under test, wrk as the load.
+
+Configurations are compared side by side in one run, interleaved A/B/A/B, and reported as
+medians and pair-by-pair ratios, never as absolute timings taken alone. Server CPU per
+request is read from /proc for the gunicorn workers, since wrk shares the machine's cores.
+"""
+
+import contextlib
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+BENCH_DATABASE_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intelliflow_bench"
+)
+BASE_ENV = {
+    "DJANGO_SECRET_KEY": "bench-only-secret-key",
+    "DJANGO_DEBUG": "false",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    "DATABASE_URL": BENCH_DATABASE_URL,
+    "API_THROTTLE_USER_RATE": "100000000/second",
+}
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def manage(*args: str, env: dict | None = None) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args, "--verbosity", "0"],
+        cwd=ROOT,
+        env={**os.environ, **BASE_ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def prepare_database(leads: int = 3000) -> str:
+    """Create and fill the bench database once; return an API token for the bench user."""
+    import psycopg
+
+    admin_url, name = BENCH_DATABASE_URL.rsplit("/", 1)
+    with psycopg.connect(f"{admin_url}/postgres", autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    manage("migrate", "--noinput")
+    script = (
+        "from django.contrib.auth import get_user_model\n"
+        "from rest_framework.authtoken.models import Token\n"
+        "from leads.models import Lead\n"
+        "user, _ = get_user_model().objects.get_or_create(username='bench')\n"
+        "token, _ = Token.objects.get_or_create(user=user)\n"
+        "print(token.key, Lead.objects.count())\n"
+    )
+    token, count = manage("shell", "-c", script).split()
+    if int(count) < leads:
+        manage("demo_data", "--count", str(leads - int(count)), "--seed", "1")
+    return token
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the workers so far (workers are not recycled during a run)."""
+        total = 0
+        for pid in self.worker_pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / CLOCK_TICKS
+
+    def rss_bytes(self) -> list[int]:
+        sizes = []
+        for pid in self.worker_pids():
+            status = Path(f"/proc/{pid}/status").read_text()
+            sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024)
+        return sizes
+
+
+@contextlib.contextmanager
+def serve(env: dict, *, port: int = 8899, workers: int = 2, ready_path: str) -> Iterator[Server]:
+    """gunicorn with the project's config, `workers` sync workers, no recycling during a run."""
+    process = subprocess.Popen(
+        [
+            GUNICORN,
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--max-requests",
+            "0",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **BASE_ENV, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=sys.stderr,
+        start_new_session=True,
+    )
+    server = Server(process, port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not come up") from None
+                time.sleep(0.2)
+        while len(server.worker_pids()) < workers:
+            time.sleep(0.1)
+        yield server
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@dataclass
+class Sample:
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    cpu_ms_per_request: float
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _latency_ms(text: str, percentile: str) -> float:
+    value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
+    return float(value) * _UNITS[unit]
+
+
+def load(
+    server: Server, path: str, *, seconds: int, connections: int = 4, headers: dict | None = None
+) -> Sample:
+    """Drive `path` with wrk (2 threads on loopback) and read its latency percentiles."""
+    header_args = [
+        arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")
+    ]
+    # wrk prints 50/75/90/99 by default; a tiny Lua report adds the 95th.
+    script = ROOT / "bench" / "percentiles.lua"
+    cpu_before = server.cpu_seconds()
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            *header_args,
+            f"http://127.0.0.1:{server.port}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    cpu = server.cpu_seconds() - cpu_before
+    out = result.stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise RuntimeError(f"{path}: {errors.group(1)} error responses\n{out}")
+    return Sample(
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        p50_ms=_latency_ms(out, "50"),
+        p95_ms=float(re.search(r"^p95_ms ([\d.]+)$", out, re.M).group(1)),
+        p99_ms=_latency_ms(out, "99"),
+        cpu_ms_per_request=cpu * 1000 / requests,
+    )
+
+
+def median(samples: list[Sample], field: str) -> float:
+    return statistics.median(getattr(sample, field) for sample in samples)
+
+
+def pairwise_ratio(a: list[Sample], b: list[Sample], field: str) -> float:
+    """Median over rounds of b/a, each round's pair measured back to back."""
+    return statistics.median(
+        getattr(y, field) / getattr(x, field) for x, y in zip(a, b, strict=True)
+    )
