@@ -6,6 +6,10 @@ GUNICORN_CMD_ARGS work as usual.
 
 import multiprocessing
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
 
 wsgi_app = "intelliflow.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -29,3 +33,28 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
 # gunicorn 27 opens a control socket under $HOME by default; we neither need nor want one.
 control_socket_disable = True
+
+# Never preload: the app (and its telemetry threads) must start in each worker, after the fork.
+preload_app = False
+
+
+def on_starting(server):
+    # Workers build their TracerProvider in post_fork; wsgi.py then only instruments.
+    from observability import tracing
+
+    tracing.defer_to_post_fork()
+
+
+def post_fork(server, worker):
+    from observability import tracing
+
+    if tracing.tracing_enabled():
+        tracing.configure_tracing()
+
+
+def worker_exit(server, worker):
+    # Bounded: an unreachable collector or Sentry host must not hold the worker's exit.
+    from observability import errors, tracing
+
+    tracing.shutdown_tracing()
+    errors.flush_errors()

@@ -2,8 +2,14 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
+django.setup(set_prefix=False)
 
-application = get_asgi_application()
+from observability import tracing  # noqa: E402 - needs settings
+
+tracing.setup_for_process()
+
+application = ASGIHandler()

@@ -53,7 +53,11 @@ INSTALLED_APPS = [
     "leads",
 ]
 
+# The OTel Django middleware is put first by observability.tracing.instrument() when tracing
+# is on; correlation and the access line run inside its span and around everything else.
 MIDDLEWARE = [
+    "observability.correlation.CorrelationIdMiddleware",
+    "observability.logging.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,20 +204,71 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Logging -----------------------------------------------------------------------------------
+# --- Logging ----------------------------------------------------------------------------------
+# One JSON object per line on stdout (observability/logging.py); LOG_FORMAT=text for humans.
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="json").lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: expected json or text.")
+# Probes and scrapes are frequent and uninteresting: no access line unless asked for.
+ACCESS_LOG_PROBES = env.bool("ACCESS_LOG_PROBES", default=False)
+PROBE_PATH_PREFIXES = ("/health/", "/health", "/metrics")
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="intelliflow-crm")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"context": {"()": "observability.logging.ContextFilter"}},
     "formatters": {
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "observability.logging.JsonFormatter",
+            "service": OTEL_SERVICE_NAME,
+            "environment": DJANGO_ENV,
+            "version": VERSION,
+        },
+        "text": {"()": "observability.logging.TextFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "text"},
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        },
     },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (console in DEBUG, mail_admins) are replaced by the root's.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
+        # Noisy loggers pinned: SQL per query, SDK internals, HTTP client chatter.
         "django.db.backends": {"level": "WARNING"},
+        "sentry_sdk": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "opentelemetry": {"level": "WARNING"},
+        "psycopg": {"level": "WARNING"},
     },
 }
+
+# --- Tracing (OpenTelemetry) -------------------------------------------------------------------
+# The seed's OTEL_ENABLED switch; the standard OTEL_SDK_DISABLED wins. Everything else is read
+# by the SDK from the standard variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER,
+# OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_RESOURCE_ATTRIBUTES, ...).
+
+OTEL_ENABLED = env.bool("OTEL_ENABLED", default=False) and not env.bool(
+    "OTEL_SDK_DISABLED", default=False
+)
+
+# --- Errors (Sentry) ---------------------------------------------------------------------------
+
+SENTRY_ENABLED = env.bool("SENTRY_ENABLED", default=False)
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV)
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default=f"intelliflow-crm@{VERSION}")
+if SENTRY_ENABLED and SENTRY_DSN:
+    from observability.errors import configure_error_reporting
+
+    configure_error_reporting(
+        dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE
+    )

@@ -2,8 +2,15 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
+from django.core.handlers.wsgi import WSGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
+django.setup(set_prefix=False)
 
-application = get_wsgi_application()
+from observability import tracing  # noqa: E402 - needs settings
+
+# Before the handler is built, so the OTel middleware is part of its chain.
+tracing.setup_for_process()
+
+application = WSGIHandler()

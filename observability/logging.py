@@ -1,0 +1,192 @@
+"""Structured logs: one JSON object per line, every record carrying its request's IDs.
+
+- `ContextFilter` (on the handler) adds correlation_id, trace_id and span_id to every record,
+  reading them from the request for `django.request` records written after the middleware
+  stack has returned.
+- `JsonFormatter` writes the fixed schema of DESIGN.md plus the record's extras; a clashing
+  extra key never overwrites a schema field and never crashes the call (`SafeExtraLogger`).
+  Messages, extras and exceptions pass through observability.scrubbing first.
+- `TextFormatter` is the same information on one readable line (LOG_FORMAT=text).
+- `AccessLogMiddleware` writes one `intelliflow.access` line per request.
+"""
+
+import logging
+import time
+import traceback
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject, empty
+from opentelemetry import trace
+from opentelemetry.trace import format_span_id, format_trace_id
+from pythonjsonlogger import json as json_logging
+from pythonjsonlogger.core import RESERVED_ATTRS
+
+from observability import scrubbing
+from observability.correlation import correlation_id_var
+
+SCHEMA_FIELDS = (
+    "timestamp", "level", "logger", "message", "service", "environment", "version",
+    "correlation_id", "trace_id", "span_id",
+)  # fmt: skip
+CONTEXT_FIELDS = ("correlation_id", "trace_id", "span_id")
+# LogRecord attributes plus what Django attaches to its records that is not data.
+_NOT_EXTRA = (
+    frozenset(RESERVED_ATTRS) | {"taskName", "request", "server_time"} | set(CONTEXT_FIELDS)
+)
+_PROTECTED = (
+    frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"} | set(SCHEMA_FIELDS)
+)
+
+access_logger = logging.getLogger("intelliflow.access")
+
+
+class SafeExtraLogger(logging.Logger):
+    """`extra` keys that would clash with a LogRecord attribute or a schema field are kept
+    as `extra.<key>` instead of raising KeyError (stdlib) or overwriting the field."""
+
+    def makeRecord(  # noqa: N802 - overrides the stdlib name
+        self, name, level, fn, lno, msg, args, exc_info, func=None, extra=None, sinfo=None
+    ):
+        if extra and not _PROTECTED.isdisjoint(extra):
+            extra = {f"extra.{k}" if k in _PROTECTED else k: v for k, v in extra.items()}
+        return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
+
+
+logging.setLoggerClass(SafeExtraLogger)
+
+
+class ContextFilter(logging.Filter):
+    """Stamp every record with the correlation ID and the current trace/span IDs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        span_context = trace.get_current_span().get_span_context()
+        correlation_id = correlation_id_var.get()
+        request = record.__dict__.get("request")
+        if request is not None:  # django.request: written after the middleware returned
+            correlation_id = correlation_id or getattr(request, "correlation_id", None)
+            if not span_context.is_valid:
+                span_context = getattr(request, "span_context", span_context)
+        record.correlation_id = correlation_id
+        if span_context.is_valid:
+            record.trace_id = format_trace_id(span_context.trace_id)
+            record.span_id = format_span_id(span_context.span_id)
+        else:
+            record.trace_id = record.span_id = None
+        return True
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    moment = datetime.fromtimestamp(record.created, tz=UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{int(record.msecs):03d}Z"
+
+
+def _extras(record: logging.LogRecord) -> dict:
+    return scrubbing.scrub(
+        {
+            key: value
+            for key, value in record.__dict__.items()
+            if key not in _NOT_EXTRA and not key.startswith("_")
+        }
+    )
+
+
+def _exception_fields(record: logging.LogRecord) -> dict:
+    if not record.exc_info or record.exc_info[0] is None:
+        return {}
+    exc_type, exc_value, exc_traceback = record.exc_info
+    return {
+        "exception.type": f"{exc_type.__module__}.{exc_type.__qualname__}",
+        "exception.message": scrubbing.scrub_text(str(exc_value)),
+        "exception.stacktrace": scrubbing.scrub_text(
+            "".join(traceback.format_exception(exc_type, exc_value, exc_traceback))
+        ),
+    }
+
+
+class JsonFormatter(json_logging.JsonFormatter):
+    def __init__(self, *, service: str, environment: str, version: str, **kwargs):
+        kwargs.setdefault("json_ensure_ascii", False)
+        super().__init__(**kwargs)
+        self.service, self.environment, self.version = service, environment, version
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = scrubbing.scrub_text(record.getMessage())
+        data = {
+            "timestamp": _timestamp(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.message,
+            "service": self.service,
+            "environment": self.environment,
+            "version": self.version,
+            "correlation_id": record.__dict__.get("correlation_id"),
+            "trace_id": record.__dict__.get("trace_id"),
+            "span_id": record.__dict__.get("span_id"),
+        }
+        for key, value in _extras(record).items():
+            data[f"extra.{key}" if key in data else key] = value
+        data |= _exception_fields(record)
+        if record.stack_info:
+            data["stack_info"] = self.formatStack(record.stack_info)
+        return self.serialize_log_record(data)
+
+
+class TextFormatter(logging.Formatter):
+    """`2026-11-27T18:00:00.123Z INFO  leads.services lead created lead_id=… [cid=… trace=…]`"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = scrubbing.scrub_text(record.getMessage())
+        extras = " ".join(f"{key}={value}" for key, value in _extras(record).items())
+        context = " ".join(
+            f"{key}={record.__dict__[key]}" for key in CONTEXT_FIELDS if record.__dict__.get(key)
+        )
+        line = f"{_timestamp(record)} {record.levelname:<7} {record.name} {record.message}"
+        line += f" {extras}" if extras else ""
+        line += f" [{context}]" if context else ""
+        if record.exc_info:
+            line += "\n" + _exception_fields(record)["exception.stacktrace"].rstrip()
+        return line
+
+
+def _user_id(request):
+    """The authenticated user's id, without triggering a session or token lookup of our own."""
+    user = request.__dict__.get("user")
+    if isinstance(user, SimpleLazyObject):
+        if user._wrapped is empty:
+            return None
+        user = user._wrapped
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+class AccessLogMiddleware:
+    """One line per request with OTel-style HTTP fields; probes and scrapes skipped by default.
+
+    Runs inside the OTel server span, so the line carries that span's trace and span IDs.
+    The query string is never logged (it can hold search terms, that is personal data).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.skipped_prefixes = () if settings.ACCESS_LOG_PROBES else settings.PROBE_PATH_PREFIXES
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        if not request.path.startswith(self.skipped_prefixes):
+            match = request.resolver_match
+            access_logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "http.request.method": request.method,
+                    "http.route": match.route if match else None,
+                    "url.path": request.path,
+                    "http.response.status_code": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                    "user.id": _user_id(request),
+                },
+            )
+        return response

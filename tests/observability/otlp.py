@@ -1,0 +1,63 @@
+"""A local OTLP/HTTP receiver for tests: the real exporter sends real protobuf to it."""
+
+import http.server
+import threading
+from contextlib import contextmanager
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+
+class ReceivedSpans:
+    def __init__(self):
+        self.requests: list[ExportTraceServiceRequest] = []
+        self.lock = threading.Lock()
+
+    def spans(self) -> list[tuple[dict, object]]:
+        """(resource attributes, span) for every span received so far."""
+        found = []
+        with self.lock:
+            for request in self.requests:
+                for resource_spans in request.resource_spans:
+                    resource = {
+                        kv.key: kv.value.string_value or kv.value.int_value
+                        for kv in resource_spans.resource.attributes
+                    }
+                    for scope_spans in resource_spans.scope_spans:
+                        found += [(resource, span) for span in scope_spans.spans]
+        return found
+
+
+@contextmanager
+def otlp_receiver():
+    """Yield (endpoint, ReceivedSpans) for an OTLP/HTTP receiver on a free loopback port."""
+    received = ReceivedSpans()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if self.path == "/v1/traces":
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(body)
+                with received.lock:
+                    received.requests.append(request)
+            payload = ExportTraceServiceResponse().SerializeToString()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,85 @@
+"""Spans for Django and psycopg: one trace per request, route names, the right attributes."""
+
+import pytest
+from opentelemetry.trace import SpanKind
+
+pytestmark = pytest.mark.django_db
+
+LEADS = "/api/v1/leads/"
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
+PARENT_SPAN_ID = "b7ad6b7169203331"
+
+
+def server_span(spans):
+    (span,) = [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+    return span
+
+
+def hex_ids(span) -> tuple[str, str]:
+    return format(span.context.trace_id, "032x"), format(span.context.span_id, "016x")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # real commits, so on_commit logging happens in-request
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_api_request_is_one_trace_with_psycopg_children(api_client, spans, json_logs, method):
+    body = {"first_name": "Ada", "last_name": "L", "email": "ada@trace.example"}
+    response = getattr(api_client, method)(LEADS, body if method == "post" else None)
+    assert response.status_code in (200, 201)
+    server = server_span(spans)
+    trace_id, span_id = hex_ids(server)
+    db_spans = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT]
+    assert db_spans, "no psycopg spans"
+    assert all(s.context.trace_id == server.context.trace_id for s in db_spans)
+    assert all(s.parent.span_id == server.context.span_id for s in db_spans)
+    assert all(s.attributes["db.system.name"] == "postgresql" for s in db_spans)
+    assert all("db.query.text" in s.attributes for s in db_spans)
+
+    (access,) = json_logs.by_logger("intelliflow.access")
+    assert (access["trace_id"], access["span_id"]) == (trace_id, span_id)
+    assert access["correlation_id"] == response["X-Correlation-ID"]
+    assert server.attributes["intelliflow.correlation_id"] == response["X-Correlation-ID"]
+    assert response["traceresponse"] == f"00-{trace_id}-{span_id}-{response['traceresponse'][-2:]}"
+    if method == "post":
+        (created,) = json_logs.by_logger("leads.services")
+        assert (created["trace_id"], created["correlation_id"]) == (
+            trace_id,
+            response["X-Correlation-ID"],
+        )
+
+
+def test_server_span_is_named_by_route_template_with_stable_attributes(api_client, spans, lead):
+    api_client.get(f"{LEADS}{lead.pk}/")
+    span = server_span(spans)
+    assert span.name == "GET api/v1/leads/<uuid:pk>/"
+    assert "$" not in span.name
+    assert span.attributes["http.route"] == "api/v1/leads/<uuid:pk>/"
+    assert span.attributes["http.request.method"] == "GET"
+    assert span.attributes["http.response.status_code"] == 200
+    assert "http.method" not in span.attributes  # old semantic conventions are off
+
+
+def test_inbound_traceparent_is_continued(api_client, spans):
+    response = api_client.get(LEADS, HTTP_TRACEPARENT=f"00-{TRACE_ID}-{PARENT_SPAN_ID}-01")
+    span = server_span(spans)
+    assert hex_ids(span)[0] == TRACE_ID
+    assert format(span.parent.span_id, "016x") == PARENT_SPAN_ID
+    assert response["traceresponse"].startswith(f"00-{TRACE_ID}-")
+
+
+@pytest.mark.parametrize("path", ["/health/ping", "/health/ready/", "/metrics"])
+def test_probes_and_metrics_are_not_traced(client, spans, path):
+    client.get(path)
+    assert not [s for s in spans.get_finished_spans() if s.kind == SpanKind.SERVER]
+
+
+def test_resource_names_the_service_and_this_process(api_client, spans):
+    import os
+
+    api_client.get(LEADS)
+    resource = server_span(spans).resource.attributes
+    assert resource["service.name"] == "intelliflow-crm"
+    assert resource["service.version"]
+    assert resource["deployment.environment.name"]
+    assert resource["process.pid"] == os.getpid()
+    assert resource["service.instance.id"]

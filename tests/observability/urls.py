@@ -1,0 +1,16 @@
+"""The project's routes plus views that fail on purpose, for the error-path tests."""
+
+from django.http import HttpRequest
+from django.urls import path
+
+from intelliflow.urls import urlpatterns as project_urlpatterns
+
+
+def boom(request: HttpRequest):
+    request.body  # noqa: B018 - read the body, as a real view would, so Sentry can see it
+    raise RuntimeError("duplicate key: Key (lower(email))=(ada.secret@example.com) already exists")
+
+
+urlpatterns = [path("api/v1/boom/", boom), *project_urlpatterns]
+
+handler500 = "intelliflow.problems.server_error"
