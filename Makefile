@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell bench-db clean
+.PHONY: run test lint format migrate demo-data shell bench-db bench-health clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ test: lint
 # Pool vs persistent vs per-request connections under gunicorn (needs PostgreSQL and wrk).
 bench-db: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.db_connections --rounds 3 --seconds 8
+
+# Probe latency (ping, alive, ready, check) under load (needs PostgreSQL and wrk).
+bench-health: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.health_probes --rounds 3 --seconds 6
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

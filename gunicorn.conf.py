@@ -52,6 +52,16 @@ def post_fork(server, worker):
         tracing.configure_tracing()
 
 
+def post_worker_init(worker):
+    # SIGTERM: keep serving HEALTH_DRAIN_SECONDS with /health/ready failing, then exit.
+    # Keep it below graceful_timeout, after which the master kills the worker.
+    from django.conf import settings
+
+    from health import draining
+
+    draining.install(worker.handle_exit, drain_seconds=settings.HEALTH_DRAIN_SECONDS)
+
+
 def worker_exit(server, worker):
     # Bounded: an unreachable collector or Sentry host must not hold the worker's exit.
     from observability import errors, tracing

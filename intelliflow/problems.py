@@ -126,20 +126,21 @@ def exception_handler(exc: Exception, context: dict):
     return response
 
 
-def _problem_response(request: HttpRequest, status: int, type_slug: str, detail: str):
+def problem_json_response(request: HttpRequest, status: int, type_slug: str, detail: str):
+    """A problem+json response for plain Django views (the API gets its own from DRF)."""
     body = problem(request, status=status, type_slug=type_slug, detail=detail)
     return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def api_not_found(request: HttpRequest, path: str = ""):
     """The last /api/ route: unknown API URLs are problems too, in DEBUG as in production."""
-    return _problem_response(request, 404, "not-found", "No such resource.")
+    return problem_json_response(request, 404, "not-found", "No such resource.")
 
 
 def server_error(request: HttpRequest):
     """handler500: never a stack trace; API clients get a problem with their correlation ID."""
     if request.path.startswith("/api/"):
-        return _problem_response(
+        return problem_json_response(
             request,
             500,
             "server-error",

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "intelliflow",
     "observability",
+    "health",
     "leads",
 ]
 
@@ -203,6 +204,19 @@ SPECTACULAR_SETTINGS = {
         "LeadSourceEnum": "leads.models.LeadSource",
     },
 }
+
+# --- Health probes (health/) -------------------------------------------------------------------
+
+RELEASE_ID = env.str("RELEASE_ID", default=VERSION)  # e.g. the image tag or git SHA
+# Each probe answers within this budget, whatever its dependencies do (Kubernetes' default
+# probe timeout is 1 s).
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=0.5)
+HEALTH_DATABASE_WARN_MS = env.float("HEALTH_DATABASE_WARN_MS", default=200.0)
+HEALTH_POOL_WARN_RATIO = env.float("HEALTH_POOL_WARN_RATIO", default=0.9)
+HEALTH_MAX_RSS_BYTES = env.int("HEALTH_MAX_RSS_MB", default=0) * 1024 * 1024 or None
+# After SIGTERM a worker keeps serving this long with /health/ready failing (gunicorn.conf.py).
+HEALTH_DRAIN_SECONDS = env.float("HEALTH_DRAIN_SECONDS", default=5.0)
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 
 # --- Logging ----------------------------------------------------------------------------------
 # One JSON object per line on stdout (observability/logging.py); LOG_FORMAT=text for humans.

@@ -1,9 +1,10 @@
-"""Top-level routes: admin, the versioned API, its OpenAPI schema and docs."""
+"""Top-level routes: admin, health probes, status page, the versioned API and its docs."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from health import views as health_views
 from intelliflow import problems
 
 admin.site.site_header = "IntelliFlow CRM administration"
@@ -12,6 +13,8 @@ admin.site.index_title = "Leads and users"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health/", include("health.urls")),
+    path("status/", health_views.status_page, name="status"),
     path("api/v1/", include("leads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

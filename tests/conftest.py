@@ -7,6 +7,7 @@ from django.conf import settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from health.checks import probe_connections
 from tests.factories import LeadFactory, UserFactory
 
 
@@ -88,3 +89,11 @@ def lead(lead_factory):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects stored passwords; it only slows tests down.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _close_probe_connections():
+    # The health probes keep one idle connection per process; an open one would block
+    # dropping the test database at the end of the session.
+    yield
+    probe_connections.close_all()

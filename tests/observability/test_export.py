@@ -7,14 +7,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 from tests.observability.otlp import otlp_receiver
+from tests.servers import ROOT, free_port, gunicorn, http_get, server_env
 
-ROOT = Path(__file__).resolve().parents[2]
 ONE_REQUEST = """
 import time
 import intelliflow.wsgi  # the entry point: instruments and builds the provider
@@ -26,15 +23,13 @@ print("done", flush=True)
 
 
 def telemetry_env(endpoint: str, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "DATABASE_"))}
-    return env | {
-        "DJANGO_SECRET_KEY": "export-test",
-        "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1",
-        "OTEL_ENABLED": "true",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
-        "OTEL_EXPORTER_OTLP_TIMEOUT": "10",
+    return server_env(
+        DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1",
+        OTEL_ENABLED="true",
+        OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+        OTEL_EXPORTER_OTLP_TIMEOUT="10",
         **extra,
-    }
+    )
 
 
 def run_one_request(endpoint: str) -> tuple[str, float]:
@@ -56,12 +51,6 @@ def run_one_request(endpoint: str) -> tuple[str, float]:
     answered = time.monotonic()
     process.wait(timeout=30)
     return output, time.monotonic() - answered
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_spans_reach_an_otlp_receiver_as_protobuf():
@@ -92,53 +81,15 @@ def test_stalling_collector_does_not_hold_shutdown():
     assert exit_seconds < 2.0
 
 
-@contextmanager
-def gunicorn(env: dict, port: int, workers: int = 2):
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=2)
-                break
-            except OSError:
-                assert process.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.2)
-        yield process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-
-
 def get(url: str) -> int:
-    try:
-        return urllib.request.urlopen(url, timeout=10).status
-    except urllib.error.HTTPError as error:
-        return error.code
+    return http_get(url)[0]
 
 
 def test_every_gunicorn_worker_exports_its_own_spans():
     port = free_port()
     with otlp_receiver() as (endpoint, received):
-        env = telemetry_env(endpoint, OTEL_BSP_SCHEDULE_DELAY="100")
-        with gunicorn(env, port) as server:
+        env = telemetry_env(endpoint, OTEL_BSP_SCHEDULE_DELAY="100", HEALTH_DRAIN_SECONDS="0.5")
+        with gunicorn(env, port, ready_path="/api/schema/") as server:
             url = f"http://127.0.0.1:{port}/api/v1/leads/"
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
@@ -147,7 +98,7 @@ def test_every_gunicorn_worker_exports_its_own_spans():
                 pids = {resource["process.pid"] for resource, _ in received.spans()}
                 if len(pids) >= 2:
                     break
-            os.killpg(server.pid, signal.SIGTERM)
+            os.kill(server.pid, signal.SIGTERM)  # to the master, as Kubernetes does
             stopping = time.monotonic()
             server.wait(timeout=15)
             assert time.monotonic() - stopping < 5

@@ -1,0 +1,77 @@
+"""Real processes for tests: gunicorn serving the project, free ports, plain HTTP calls."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(**overrides) -> dict:
+    """The test process's environment without app settings, plus `overrides`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("OTEL_", "DATABASE_", "DJANGO_", "HEALTH_", "SENTRY_"))
+    }
+    return (
+        env | {"DJANGO_SECRET_KEY": "test-server", "DJANGO_ALLOWED_HOSTS": "127.0.0.1"} | overrides
+    )
+
+
+def http_get(url: str, headers: dict | None = None, timeout: float = 10):
+    """(status, body bytes, headers) for a GET, errors included."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read(), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), error.headers
+
+
+@contextmanager
+def gunicorn(env: dict, port: int, *, workers: int = 2, ready_path: str = "/health/ping"):
+    """gunicorn with the project's gunicorn.conf.py, up and answering `ready_path`."""
+    process = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=2)
+                break
+            except OSError:
+                assert process.poll() is None, "gunicorn exited"
+                assert time.monotonic() < deadline, "gunicorn did not answer"
+                time.sleep(0.2)
+        yield process
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
