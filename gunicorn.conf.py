@@ -39,10 +39,27 @@ preload_app = False
 
 
 def on_starting(server):
+    # Metrics: every worker writes to one directory, emptied now, before any worker starts.
+    from observability import multiprocess
+
+    multiprocess.prepare_directory()
     # Workers build their TracerProvider in post_fork; wsgi.py then only instruments.
     from observability import tracing
 
     tracing.defer_to_post_fork()
+
+
+def child_exit(server, worker):
+    # A recycled or crashed worker: drop its live gauges, fold its counters into the archive.
+    from observability import multiprocess
+
+    multiprocess.retire_worker(worker.pid)
+
+
+def on_exit(server):
+    from observability import multiprocess
+
+    multiprocess.remove_directory()
 
 
 def post_fork(server, worker):

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 # The OTel Django middleware is put first by observability.tracing.instrument() when tracing
 # is on; correlation and the access line run inside its span and around everything else.
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "observability.correlation.CorrelationIdMiddleware",
     "observability.logging.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "observability.metrics.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "intelliflow.urls"
@@ -95,7 +97,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DB_POOL_ENABLED = env.bool("DB_POOL_ENABLED", default=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+# django-prometheus' backends: the same engines, with query and connection metrics.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends."
+)
+if DATABASES["default"]["ENGINE"].endswith(".postgresql"):
     if DB_POOL_ENABLED:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
@@ -264,6 +270,19 @@ LOGGING = {
         "psycopg": {"level": "WARNING"},
     },
 }
+
+# --- Metrics (Prometheus) ----------------------------------------------------------------------
+# /metrics answers Prometheus; with METRICS_TOKEN set it wants `Authorization: Bearer <token>`.
+# Under gunicorn every worker writes to PROMETHEUS_MULTIPROC_DIR (gunicorn.conf.py sets it up).
+
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_SAMPLE_SECONDS = env.float("METRICS_SAMPLE_SECONDS", default=5.0)
+# Resolve the health targets (5-50 ms) and the 100 ms / 200 ms latency alert thresholds.
+PROMETHEUS_LATENCY_BUCKETS = (
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0,
+    float("inf"),
+)  # fmt: skip
+PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready reports unapplied migrations
 
 # --- Tracing (OpenTelemetry) -------------------------------------------------------------------
 # The seed's OTEL_ENABLED switch; the standard OTEL_SDK_DISABLED wins. Everything else is read

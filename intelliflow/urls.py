@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from health import views as health_views
 from intelliflow import problems
+from observability.metrics import metrics_view
 
 admin.site.site_header = "IntelliFlow CRM administration"
 admin.site.site_title = "IntelliFlow CRM"
@@ -15,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", include("health.urls")),
     path("status/", health_views.status_page, name="status"),
+    path("metrics", metrics_view, name="metrics"),
+    path("metrics/", metrics_view),
     path("api/v1/", include("leads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from intelliflow.problems import ApplicationError, ConflictError
 from leads.models import ALLOWED_TRANSITIONS, EMAIL_UNIQUE_CONSTRAINT, Lead, LeadStatus
+from observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ def lead_create(*, actor: AbstractBaseUser | None, **fields) -> Lead:
     _validate_one(lead)
     _save(lead)
     _log_on_commit("lead created", lead_id=str(lead.pk), source=lead.source)
+    transaction.on_commit(metrics.LEADS_CREATED.labels(lead.source).inc)
     return lead
 
 
@@ -165,6 +167,7 @@ def lead_transition(*, lead: Lead, actor: AbstractBaseUser | None, to_status: st
             from_status=from_status,
             to_status=to_status,
         )
+        transaction.on_commit(metrics.LEAD_STATUS_TRANSITIONS.labels(from_status, to_status).inc)
     return locked
 
 
@@ -239,6 +242,7 @@ def lead_import(*, actor: AbstractBaseUser | None, rows: Sequence) -> list[Lead]
     for position, row_errors in _validation_errors(leads).items():
         errors[row_indexes[position]] = row_errors
     if errors:
+        metrics.LEAD_IMPORT_ROWS.labels("rejected").inc(len(rows))
         raise LeadImportError(
             f"{len(errors)} of {len(rows)} rows are invalid; nothing was imported.",
             errors={str(index + 1): errors[index] for index in sorted(errors)},
@@ -254,4 +258,11 @@ def lead_import(*, actor: AbstractBaseUser | None, rows: Sequence) -> list[Lead]
             ) from error
         raise
     _log_on_commit("leads imported", count=len(leads))
+    transaction.on_commit(lambda: _count_imported(leads))
     return leads
+
+
+def _count_imported(leads: list[Lead]) -> None:
+    metrics.LEAD_IMPORT_ROWS.labels("created").inc(len(leads))
+    for lead in leads:
+        metrics.LEADS_CREATED.labels(lead.source).inc()

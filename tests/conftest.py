@@ -12,7 +12,7 @@ from tests.factories import LeadFactory, UserFactory
 
 
 def on_postgres() -> bool:
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    return settings.DATABASES["default"]["ENGINE"].endswith(".postgresql")
 
 
 def pytest_configure(config):

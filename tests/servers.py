@@ -75,3 +75,12 @@ def gunicorn(env: dict, port: int, *, workers: int = 2, ready_path: str = "/heal
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
+
+
+def migrated_database_url() -> str:
+    """The migrated test database, as a URL a child process can use."""
+    from django.db import connection
+
+    config = connection.settings_dict
+    credentials = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
+    return f"postgres://{credentials}@{config['HOST']}:{config['PORT']}/{config['NAME']}"

@@ -11,7 +11,14 @@ import time
 
 import pytest
 
-from tests.servers import ROOT, free_port, gunicorn, http_get, server_env
+from tests.servers import (
+    ROOT,
+    free_port,
+    gunicorn,
+    http_get,
+    migrated_database_url,
+    server_env,
+)
 
 
 @pytest.fixture
@@ -47,8 +54,10 @@ def test_unreachable_database_fails_ready_and_check_within_a_second(database, st
             assert (status, body["status"]) == (200, "pass")
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db
 def test_worker_drains_after_sigterm_then_exits():
-    env = server_env(HEALTH_DRAIN_SECONDS="2")
+    env = server_env(HEALTH_DRAIN_SECONDS="2", DATABASE_URL=migrated_database_url())
     port = free_port()
     with gunicorn(env, port, workers=1) as server:
         base = f"http://127.0.0.1:{port}/health"
@@ -73,15 +82,6 @@ def manage(*args: str, **env) -> subprocess.CompletedProcess:
         timeout=60,
         check=False,
     )
-
-
-def migrated_database_url() -> str:
-    """The migrated test database, as a URL a child process can use."""
-    from django.db import connection
-
-    config = connection.settings_dict
-    credentials = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
-    return f"postgres://{credentials}@{config['HOST']}:{config['PORT']}/{config['NAME']}"
 
 
 @pytest.mark.postgres

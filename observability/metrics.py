@@ -1,0 +1,222 @@
+"""Prometheus metrics: django-prometheus for requests and queries, plus our own families.
+
+- Requests: django-prometheus' middleware, extended so the `view` label is the route
+  template (`api/v1/leads/<uuid:pk>/`) and unknown methods fold into one value, as the
+  latency histogram otherwise takes the raw method. The database: django-prometheus'
+  PostgreSQL/SQLite backends (query duration, queries, errors; its "new connections" counter
+  counts pool checkouts).
+- The connection pool and the process: gauges written by every worker (multiprocess modes
+  `livesum` and `liveall`), refreshed by a sampler thread per process and at each scrape,
+  because prometheus_client's own process collector only sees the scraping worker.
+- Business: leads created, status transitions, import rows, and build info.
+
+Every metric is a module-level object; labels take bounded values only (sources, statuses,
+outcomes, route templates), never IDs, e-mails or raw paths. Exemplars are not available in
+multiprocess mode; metric → trace correlation is made in the monitoring stack instead.
+"""
+
+import hmac
+import os
+import platform
+import threading
+import time
+
+import django
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, HttpResponse
+from django_prometheus import middleware as django_prometheus_middleware
+from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import Counter, Gauge
+
+from intelliflow.problems import problem_json_response
+
+# --- Business ------------------------------------------------------------------------------
+
+LEADS_CREATED = Counter(
+    "intelliflow_leads_created_total", "Leads created (committed), by source.", ["source"]
+)
+LEAD_STATUS_TRANSITIONS = Counter(
+    "intelliflow_lead_status_transitions_total",
+    "Lead status changes (committed).",
+    ["from_status", "to_status"],
+)
+LEAD_IMPORT_ROWS = Counter(
+    "intelliflow_lead_import_rows_total",
+    "Rows of lead imports: created (committed) or rejected (the import created nothing).",
+    ["outcome"],
+)
+BUILD_INFO = Gauge(
+    "intelliflow_build_info",
+    "Always 1; the labels say what runs.",
+    ["version", "django", "python"],
+    multiprocess_mode="livemax",
+)
+BUILD_INFO.labels(settings.VERSION, django.get_version(), platform.python_version()).set(1)
+
+# --- Connection pool (psycopg_pool, per worker, summed over live workers) --------------------
+
+POOL_CONNECTIONS = Gauge(
+    "intelliflow_db_pool_connections",
+    "Pooled connections by state (in_use, idle), summed over live workers.",
+    ["alias", "state"],
+    multiprocess_mode="livesum",
+)
+POOL_MAX_CONNECTIONS = Gauge(
+    "intelliflow_db_pool_max_connections",
+    "Most connections the pools may open, summed over live workers.",
+    ["alias"],
+    multiprocess_mode="livesum",
+)
+POOL_REQUESTS_WAITING = Gauge(
+    "intelliflow_db_pool_requests_waiting",
+    "Requests waiting for a pooled connection now.",
+    ["alias"],
+    multiprocess_mode="livesum",
+)
+POOL_REQUESTS = Counter(
+    "intelliflow_db_pool_requests_total", "Connections asked of the pool.", ["alias"]
+)
+POOL_WAITS = Counter(
+    "intelliflow_db_pool_waits_total", "Pool requests that had to wait in the queue.", ["alias"]
+)
+POOL_ERRORS = Counter(
+    "intelliflow_db_pool_errors_total",
+    "Pool requests that failed (timeout, queue full) and connection attempts that failed.",
+    ["alias", "kind"],
+)
+# psycopg_pool's cumulative stats → our counters (they only ever grow within a process).
+_POOL_COUNTER_STATS = {
+    "requests_num": lambda alias: POOL_REQUESTS.labels(alias),
+    "requests_queued": lambda alias: POOL_WAITS.labels(alias),
+    "requests_errors": lambda alias: POOL_ERRORS.labels(alias, "request"),
+    "connections_errors": lambda alias: POOL_ERRORS.labels(alias, "connection"),
+}
+
+# --- Process (per worker; prometheus_client's ProcessCollector is blind in multiprocess) ----
+
+PROCESS_CPU = Gauge(
+    "intelliflow_process_cpu_seconds",
+    "User and system CPU time of the worker.",
+    multiprocess_mode="liveall",
+)
+PROCESS_RSS = Gauge(
+    "intelliflow_process_resident_memory_bytes",
+    "Resident memory of the worker.",
+    multiprocess_mode="liveall",
+)
+PROCESS_FDS = Gauge(
+    "intelliflow_process_open_fds",
+    "Open file descriptors of the worker.",
+    multiprocess_mode="liveall",
+)
+PROCESS_START = Gauge(
+    "intelliflow_process_start_time_seconds",
+    "Start time of the worker since the Unix epoch.",
+    multiprocess_mode="liveall",
+)
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+_BOOT_TIME = None
+_sample_lock = threading.Lock()
+_last_pool_stats: dict[tuple[int, str], dict] = {}
+
+
+def _boot_time() -> float:
+    global _BOOT_TIME
+    if _BOOT_TIME is None:
+        with open("/proc/stat") as stat:
+            _BOOT_TIME = next(float(line.split()[1]) for line in stat if line.startswith("btime "))
+    return _BOOT_TIME
+
+
+def sample_process() -> None:
+    with open("/proc/self/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    PROCESS_CPU.set((int(fields[11]) + int(fields[12])) / _CLOCK_TICKS)
+    PROCESS_START.set(_boot_time() + int(fields[19]) / _CLOCK_TICKS)
+    PROCESS_RSS.set(int(fields[21]) * _PAGE_SIZE)
+    PROCESS_FDS.set(len(os.listdir("/proc/self/fd")))
+
+
+def sample_pools() -> None:
+    for alias in connections:
+        pool = getattr(connections[alias], "pool", None)
+        if pool is None:
+            continue
+        stats = pool.get_stats()
+        in_use = stats.get("pool_size", 0) - stats.get("pool_available", 0)
+        POOL_CONNECTIONS.labels(alias, "in_use").set(in_use)
+        POOL_CONNECTIONS.labels(alias, "idle").set(stats.get("pool_available", 0))
+        POOL_MAX_CONNECTIONS.labels(alias).set(stats.get("pool_max", 0))
+        POOL_REQUESTS_WAITING.labels(alias).set(stats.get("requests_waiting", 0))
+        previous = _last_pool_stats.get((os.getpid(), alias), {})
+        for name, counter in _POOL_COUNTER_STATS.items():
+            delta = stats.get(name, 0) - previous.get(name, 0)
+            if delta > 0:
+                counter(alias).inc(delta)
+        _last_pool_stats[(os.getpid(), alias)] = stats
+
+
+def sample() -> None:
+    """Refresh this process's pool and process gauges (thread-safe)."""
+    with _sample_lock:
+        sample_process()
+        sample_pools()
+
+
+_sampler_pid: int | None = None
+
+
+def start_sampler(interval_seconds: float | None = None) -> None:
+    """One daemon thread per process that samples every `interval_seconds`."""
+    global _sampler_pid
+    if _sampler_pid == os.getpid():
+        return
+    _sampler_pid = os.getpid()
+    interval = interval_seconds or settings.METRICS_SAMPLE_SECONDS
+
+    def run() -> None:
+        while True:
+            try:
+                sample()
+            except Exception:  # a failed sample must never kill the sampler
+                import logging
+
+                logging.getLogger(__name__).exception("metrics sampling failed")
+            time.sleep(interval)
+
+    threading.Thread(target=run, name="metrics-sampler", daemon=True).start()
+
+
+# --- Middleware and the /metrics view -------------------------------------------------------
+
+
+class PrometheusAfterMiddleware(django_prometheus_middleware.PrometheusAfterMiddleware):
+    """django-prometheus' after-middleware with bounded labels: route templates and a fixed
+    set of methods (its latency histogram otherwise takes any method a client sends)."""
+
+    def _get_view_name(self, request: HttpRequest) -> str:
+        match = getattr(request, "resolver_match", None)
+        return match.route if match is not None else "<unmatched>"
+
+    def label_metric(self, metric, request, response=None, **labels):
+        if "method" in labels:
+            labels["method"] = self._method(request)
+        return super().label_metric(metric, request, response, **labels)
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """The exposition for Prometheus; behind `Authorization: Bearer $METRICS_TOKEN` if set."""
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(credential, token):
+            response = problem_json_response(
+                request, 401, "not-authenticated", "Send Authorization: Bearer <METRICS_TOKEN>."
+            )
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    sample()  # this worker's gauges as of now; the others' are at most one interval old
+    return ExportToDjangoView(request)

@@ -1,0 +1,79 @@
+"""prometheus_client's multiprocess mode under gunicorn, run by the master.
+
+Each worker writes its metrics to mmap files `<type>_<pid>.db` in PROMETHEUS_MULTIPROC_DIR and
+any worker answers a scrape by merging them. Two things prometheus_client leaves to us:
+
+- the directory must be set before workers import prometheus_client, and start empty;
+- a recycled worker (`max_requests`) leaves its files behind, so scrapes would read ever more
+  files. `retire_worker` removes a dead worker's gauges (its live ones via
+  `mark_process_dead`) and folds its counters and histograms into one archive file per type,
+  so the totals stay right and the number of files stays bounded.
+
+This module imports no Django and creates no metric: the master must not own metric files.
+"""
+
+import glob
+import os
+import tempfile
+import time
+
+from prometheus_client import multiprocess
+from prometheus_client.mmap_dict import MmapedDict
+
+ENV = "PROMETHEUS_MULTIPROC_DIR"
+SUMMED_TYPES = ("counter", "histogram", "summary")  # merged across processes by summing
+ARCHIVE = "archive"  # takes the place of a pid in the archive files' names
+
+
+def prepare_directory() -> str:
+    """Use PROMETHEUS_MULTIPROC_DIR (or a new private directory), emptied, and export it."""
+    directory = os.environ.get(ENV) or tempfile.mkdtemp(prefix="intelliflow-prometheus-")
+    os.makedirs(directory, exist_ok=True)
+    for stale in glob.glob(os.path.join(directory, "*.db")):
+        os.remove(stale)
+    os.environ[ENV] = directory
+    return directory
+
+
+def _fold_into_archive(directory: str, kind: str, dead_file: str) -> None:
+    archive = os.path.join(directory, f"{kind}_{ARCHIVE}.db")
+    totals: dict[str, float] = {}
+    for source in (archive, dead_file):
+        if os.path.exists(source):
+            for key, value, _timestamp, _position in MmapedDict.read_all_values_from_file(source):
+                totals[key] = totals.get(key, 0.0) + value
+    # Write aside, then swap in atomically: a scrape sees the old archive or the new one.
+    pending = archive + ".pending"  # not *.db, so scrapes ignore it
+    merged = MmapedDict(pending)
+    try:
+        now = time.time()
+        for key, value in totals.items():
+            merged.write_value(key, value, now)
+    finally:
+        merged.close()
+    os.replace(pending, archive)
+    os.remove(dead_file)
+
+
+def retire_worker(pid: int, directory: str | None = None) -> None:
+    """Called from gunicorn's child_exit for every worker that exits."""
+    directory = directory or os.environ.get(ENV)
+    if not directory:
+        return
+    multiprocess.mark_process_dead(pid, directory)
+    for dead_gauge in glob.glob(os.path.join(directory, f"gauge_*_{pid}.db")):
+        os.remove(dead_gauge)  # gauges of other modes: a dead process's value means nothing
+    for kind in SUMMED_TYPES:
+        dead_file = os.path.join(directory, f"{kind}_{pid}.db")
+        if os.path.exists(dead_file):
+            _fold_into_archive(directory, kind, dead_file)
+
+
+def remove_directory(directory: str | None = None) -> None:
+    """At master exit, remove a directory we created (files only; the directory if empty)."""
+    directory = directory or os.environ.get(ENV)
+    if not directory or not os.path.basename(directory).startswith("intelliflow-prometheus-"):
+        return
+    for path in glob.glob(os.path.join(directory, "*")):
+        os.remove(path)
+    os.rmdir(directory)
