@@ -277,6 +277,8 @@ LOGGING = {
 
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_SAMPLE_SECONDS = env.float("METRICS_SAMPLE_SECONDS", default=5.0)
+# The container's memory limit when no cgroup file says it (the memory alert divides by it).
+MEMORY_LIMIT_BYTES = env.int("MEMORY_LIMIT_MB", default=0) * 1024 * 1024 or None
 # Resolve the health targets (5-50 ms) and the 100 ms / 200 ms latency alert thresholds.
 PROMETHEUS_LATENCY_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0,

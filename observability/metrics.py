@@ -23,13 +23,25 @@ import time
 
 import django
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django_prometheus import middleware as django_prometheus_middleware
-from django_prometheus.exports import ExportToDjangoView
-from prometheus_client import Counter, Gauge
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from intelliflow.problems import problem_json_response
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    from prometheus_client import values
+
+    # File-backed values or nothing: in-memory ones would be invisible to the scrape.
+    if values.ValueClass is values.MutexValue:
+        raise ImproperlyConfigured(
+            "prometheus_client was imported before PROMETHEUS_MULTIPROC_DIR was set; "
+            "see observability/multiprocess.py"
+        )
 
 # --- Business ------------------------------------------------------------------------------
 
@@ -116,6 +128,17 @@ PROCESS_START = Gauge(
     multiprocess_mode="liveall",
 )
 
+MEMORY_LIMIT = Gauge(
+    "intelliflow_memory_limit_bytes",
+    "Memory limit of the container (cgroup) or MEMORY_LIMIT_MB; absent when unlimited.",
+    multiprocess_mode="livemax",
+)
+DATABASE_UP = Gauge(
+    "intelliflow_database_up",
+    "1 when the database answers SELECT 1 within the health budget, else 0 (any worker).",
+    multiprocess_mode="livemin",
+)
+
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _BOOT_TIME = None
@@ -138,6 +161,27 @@ def sample_process() -> None:
     PROCESS_START.set(_boot_time() + int(fields[19]) / _CLOCK_TICKS)
     PROCESS_RSS.set(int(fields[21]) * _PAGE_SIZE)
     PROCESS_FDS.set(len(os.listdir("/proc/self/fd")))
+
+
+def memory_limit_bytes() -> int | None:
+    """cgroup v2, then v1, then MEMORY_LIMIT_MB (e.g. from Kubernetes' downward API)."""
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as limit_file:
+                raw = limit_file.read().strip()
+        except OSError:
+            continue
+        if raw.isdigit() and int(raw) < 1 << 60:  # v1 says "no limit" with a huge number
+            return int(raw)
+    return settings.MEMORY_LIMIT_BYTES
+
+
+def sample_database() -> None:
+    from health.checks import DatabaseCheck
+    from health.reporting import FAIL, run_checks
+
+    (outcome,) = run_checks([DatabaseCheck()])
+    DATABASE_UP.set(0 if outcome.status == FAIL else 1)
 
 
 def sample_pools() -> None:
@@ -166,6 +210,12 @@ def sample() -> None:
         sample_pools()
 
 
+def sample_in_background() -> None:
+    """What the sampler thread does: the gauges above, plus the database probe."""
+    sample()
+    sample_database()
+
+
 _sampler_pid: int | None = None
 
 
@@ -176,11 +226,14 @@ def start_sampler(interval_seconds: float | None = None) -> None:
         return
     _sampler_pid = os.getpid()
     interval = interval_seconds or settings.METRICS_SAMPLE_SECONDS
+    limit = memory_limit_bytes()
+    if limit:
+        MEMORY_LIMIT.set(limit)
 
     def run() -> None:
         while True:
             try:
-                sample()
+                sample_in_background()
             except Exception:  # a failed sample must never kill the sampler
                 import logging
 
@@ -219,4 +272,13 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
     sample()  # this worker's gauges as of now; the others' are at most one interval old
-    return ExportToDjangoView(request)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    # Negotiated: OpenMetrics when the scraper asks for it, else text format 0.0.4. (django-
+    # prometheus' own view labels 0.0.4 text as version 1.0.0, which Prometheus 2.x ingests
+    # nothing from: the live-Prometheus test caught it.)
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return HttpResponse(encoder(registry), content_type=content_type)

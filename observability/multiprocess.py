@@ -10,15 +10,15 @@ any worker answers a scrape by merging them. Two things prometheus_client leaves
   so the totals stay right and the number of files stays bounded.
 
 This module imports no Django and creates no metric: the master must not own metric files.
+It imports prometheus_client only inside the functions that need it: prometheus_client picks
+in-memory or file-backed values once, at its import, from PROMETHEUS_MULTIPROC_DIR, so the
+variable must be set before the first import anywhere in the master.
 """
 
 import glob
 import os
 import tempfile
 import time
-
-from prometheus_client import multiprocess
-from prometheus_client.mmap_dict import MmapedDict
 
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 SUMMED_TYPES = ("counter", "histogram", "summary")  # merged across processes by summing
@@ -36,6 +36,8 @@ def prepare_directory() -> str:
 
 
 def _fold_into_archive(directory: str, kind: str, dead_file: str) -> None:
+    from prometheus_client.mmap_dict import MmapedDict
+
     archive = os.path.join(directory, f"{kind}_{ARCHIVE}.db")
     totals: dict[str, float] = {}
     for source in (archive, dead_file):
@@ -57,6 +59,8 @@ def _fold_into_archive(directory: str, kind: str, dead_file: str) -> None:
 
 def retire_worker(pid: int, directory: str | None = None) -> None:
     """Called from gunicorn's child_exit for every worker that exits."""
+    from prometheus_client import multiprocess
+
     directory = directory or os.environ.get(ENV)
     if not directory:
         return

@@ -25,7 +25,7 @@ from opentelemetry.instrumentation.propagators import (
     set_global_response_propagator,
 )
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
@@ -130,6 +130,7 @@ def configure_tracing(
         return _provider
     # shutdown_on_exit=False: the SDK's own atexit hook waits up to 30 s on the exporter.
     provider = TracerProvider(resource=build_resource(), shutdown_on_exit=False)
+    provider.add_span_processor(RouteToChildSpansProcessor())
     exporter = exporter if exporter is not None else _exporter_from_environment()
     if exporter is not None:
         provider.add_span_processor(processor_class(ScrubbingSpanExporter(exporter)))
@@ -149,6 +150,17 @@ def shutdown_tracing(timeout_seconds: float = SHUTDOWN_TIMEOUT_SECONDS) -> None:
     stopper = threading.Thread(target=provider.shutdown, name="otel-shutdown", daemon=True)
     stopper.start()
     stopper.join(timeout_seconds)
+
+
+class RouteToChildSpansProcessor(SpanProcessor):
+    """Copies the request's `http.route` onto its child spans (the psycopg ones), so the
+    collector's span metrics can tell database time per route. One dict lookup per span."""
+
+    def on_start(self, span, parent_context=None) -> None:
+        parent = trace.get_current_span(parent_context)
+        attributes = getattr(parent, "attributes", None)
+        if attributes and "http.route" in attributes and span.kind != trace.SpanKind.SERVER:
+            span.set_attribute("http.route", attributes["http.route"])
 
 
 def _scrub_attributes(attributes) -> dict:

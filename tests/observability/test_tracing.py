@@ -83,3 +83,11 @@ def test_resource_names_the_service_and_this_process(api_client, spans):
     assert resource["deployment.environment.name"]
     assert resource["process.pid"] == os.getpid()
     assert resource["service.instance.id"]
+
+
+@pytest.mark.postgres
+def test_database_spans_carry_their_request_route(api_client, lead, spans):
+    api_client.get(f"{LEADS}{lead.pk}/")
+    db_spans = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT]
+    assert db_spans
+    assert {s.attributes.get("http.route") for s in db_spans} == {"api/v1/leads/<uuid:pk>/"}
