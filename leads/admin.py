@@ -7,7 +7,7 @@ from django.utils.translation import ngettext
 
 from intelliflow.problems import ConflictError
 from leads import selectors, services
-from leads.models import Lead, LeadStatus
+from leads.models import EDITABLE_FIELDS, Lead, LeadStatus
 
 
 class LifecycleFilter(admin.SimpleListFilter):
@@ -38,7 +38,7 @@ class LifecycleFilter(admin.SimpleListFilter):
 class LeadAdminForm(forms.ModelForm):
     class Meta:
         model = Lead
-        fields = sorted(services.EDITABLE_FIELDS)
+        fields = list(EDITABLE_FIELDS)
 
     def clean_email(self):
         # Django skips the e-mail constraint here (its condition reads deleted_at, which the

@@ -8,26 +8,10 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from leads.models import Lead
-from leads.services import EDITABLE_FIELDS, LeadImportError
+from leads.models import EDITABLE_FIELDS, Lead
+from leads.services import LeadImportError
 
-EXPORT_COLUMNS = (
-    "id",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "source",
-    "status",
-    "score",
-    "owner",
-    "notes",
-    "created_at",
-    "updated_at",
-    "converted_at",
-)
+EXPORT_COLUMNS = ("id", *EDITABLE_FIELDS, "status", "created_at", "updated_at", "converted_at")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -48,6 +48,11 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 EMAIL_UNIQUE_CONSTRAINT = "leads_lead_email_ci_unique_active"
+# What clients may set (create, update, import); everything else is kept by the services.
+EDITABLE_FIELDS = (
+    "first_name", "last_name", "email", "phone", "company", "title", "source", "score", "owner",
+    "notes",
+)  # fmt: skip
 
 
 class Lead(models.Model):

@@ -16,25 +16,17 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from intelliflow.problems import ApplicationError, ConflictError
-from leads.models import ALLOWED_TRANSITIONS, EMAIL_UNIQUE_CONSTRAINT, Lead, LeadStatus
+from leads.models import (
+    ALLOWED_TRANSITIONS,
+    EDITABLE_FIELDS,
+    EMAIL_UNIQUE_CONSTRAINT,
+    Lead,
+    LeadStatus,
+)
 from observability import metrics
 
 logger = logging.getLogger(__name__)
 
-EDITABLE_FIELDS = frozenset(
-    {
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "company",
-        "title",
-        "source",
-        "score",
-        "owner",
-        "notes",
-    }
-)
 DUPLICATE_EMAIL = "A lead with this e-mail address already exists."
 
 RowErrors = dict[str, list[str]]
@@ -115,7 +107,7 @@ def _log_on_commit(event: str, **fields) -> None:
 
 
 def lead_create(*, actor: AbstractBaseUser | None, **fields) -> Lead:
-    unknown = set(fields) - EDITABLE_FIELDS
+    unknown = set(fields).difference(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be set."] for name in sorted(unknown)})
     lead = Lead(**fields, created_by=_actor(actor), updated_by=_actor(actor))
@@ -127,7 +119,7 @@ def lead_create(*, actor: AbstractBaseUser | None, **fields) -> Lead:
 
 
 def lead_update(*, lead: Lead, actor: AbstractBaseUser | None, data: Mapping) -> Lead:
-    unknown = set(data) - EDITABLE_FIELDS
+    unknown = set(data).difference(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: ["This field cannot be set."] for name in sorted(unknown)})
     for name, value in data.items():

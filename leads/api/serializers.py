@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from leads.models import Lead, LeadStatus
+from leads.models import EDITABLE_FIELDS, Lead, LeadStatus
 
 
 class LeadSerializer(serializers.ModelSerializer):
@@ -22,17 +22,8 @@ class LeadSerializer(serializers.ModelSerializer):
         model = Lead
         fields = [
             "id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "company",
-            "title",
-            "source",
+            *EDITABLE_FIELDS,
             "status",
-            "score",
-            "owner",
-            "notes",
             "allowed_transitions",
             "created_at",
             "updated_at",
@@ -61,18 +52,7 @@ class LeadImportRowSerializer(LeadSerializer):
     """One row of an import, for the schema: the editable fields only."""
 
     class Meta(LeadSerializer.Meta):
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "company",
-            "title",
-            "source",
-            "score",
-            "owner",
-            "notes",
-        ]
+        fields = list(EDITABLE_FIELDS)
         read_only_fields = []
 
 

@@ -1,6 +1,5 @@
 """The checks on their own, pointed at what they must survive."""
 
-import socket
 import time
 
 import pytest
@@ -10,15 +9,6 @@ from health.reporting import FAIL, PASS, WARN, run_checks, run_one
 from tests.servers import free_port
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stalling_port():
-    """A port whose kernel accepts connections that nobody ever answers."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        yield listener.getsockname()[1]
 
 
 def params(port: int) -> dict:

@@ -4,7 +4,6 @@ a worker draining after SIGTERM, and the exec probe's exit codes."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,6 @@ from tests.servers import (
     migrated_database_url,
     server_env,
 )
-
-
-@pytest.fixture
-def stalling_port():
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(64)
-        yield listener.getsockname()[1]
 
 
 def timed_get(url: str):
