@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "intelliflow",
-    "observability",
+    "observability.apps.ObservabilityConfig",
     "health",
     "leads",
 ]
@@ -285,6 +285,21 @@ PROMETHEUS_LATENCY_BUCKETS = (
     float("inf"),
 )  # fmt: skip
 PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready reports unapplied migrations
+
+# --- The bundled stack, for `manage.py check_observability --stack` -----------------------------
+
+OBSERVABILITY_STACK_URLS = {
+    "collector": env.str("OTEL_COLLECTOR_HEALTH_URL", default="http://localhost:13133/"),
+    "prometheus": env.str("PROMETHEUS_URL", default="http://localhost:9090") + "/-/ready",
+    "loki": env.str("LOKI_URL", default="http://localhost:3100") + "/ready",
+    "tempo": env.str("TEMPO_URL", default="http://localhost:3200") + "/ready",
+    "grafana": env.str("GRAFANA_URL", default="http://localhost:3001") + "/api/health",
+}
+# Checked by default only when one of them is configured explicitly.
+OBSERVABILITY_STACK_CONFIGURED = any(
+    name in env for name in ("OTEL_COLLECTOR_HEALTH_URL", "PROMETHEUS_URL", "LOKI_URL", "TEMPO_URL",
+                             "GRAFANA_URL")
+)  # fmt: skip
 
 # --- Tracing (OpenTelemetry) -------------------------------------------------------------------
 # The seed's OTEL_ENABLED switch; the standard OTEL_SDK_DISABLED wins. Everything else is read

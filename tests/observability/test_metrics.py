@@ -265,8 +265,14 @@ def test_multiprocess_counts_exactly_across_workers_and_recycling(tmp_path):
                 )
             )
         assert statuses == [200] * requests
-        time.sleep(1.0)  # let the last recycled workers exit and the new ones sample
-        exposition = scrape(port)
+        # Recycled workers exit and their successors boot and sample: wait for that, bounded.
+        deadline = time.monotonic() + 20
+        while True:
+            exposition = scrape(port)
+            settled = len(pids(exposition)) == 2
+            if settled or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
         assert sample_value(exposition, name, **ping) - before == requests
         assert len(pids(exposition)) == 2  # dead workers' live gauges are gone
         files = sorted(path.name for path in directory.glob("*.db"))
