@@ -28,6 +28,8 @@ def test_bootstrap_creates_admin_and_token_once_on_an_empty_debug_database(setti
     assert token.key not in second
     assert "password" not in second
     assert "/api/docs/" in second
+    assert "/health/ready" in second
+    assert "/metrics" in second
     response = client.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Token {token.key}")
     assert response.status_code == 200
 

@@ -38,4 +38,7 @@ class Command(BaseCommand):
             f"  admin:     {base_url}/admin/\n"
             f"  API:       {base_url}/api/v1/leads/\n"
             f"  API docs:  {base_url}/api/docs/  (schema: {base_url}/api/schema/)\n"
+            f"  health:    {base_url}/health/ping  /health/ready  /health/check  "
+            f"(people: {base_url}/status/)\n"
+            f"  metrics:   {base_url}/metrics\n"
         )
