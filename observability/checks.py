@@ -431,7 +431,11 @@ def check_metrics() -> list[Finding]:
     headers = (
         {"HTTP_AUTHORIZATION": f"Bearer {settings.METRICS_TOKEN}"} if settings.METRICS_TOKEN else {}
     )
-    response = Client(raise_request_exception=False).get("/metrics", **headers)
+    # As a real client would ask, with a Host the app accepts (the test client's "testserver"
+    # is refused wherever ALLOWED_HOSTS is set properly).
+    allowed = [h.lstrip(".") for h in settings.ALLOWED_HOSTS if h not in ("*", "")]
+    host = allowed[0] if allowed else "localhost"
+    response = Client(raise_request_exception=False, HTTP_HOST=host).get("/metrics", **headers)
     if response.status_code != 200 or b"django_http" not in response.content:
         found.append(
             Finding(
