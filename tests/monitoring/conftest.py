@@ -1,6 +1,7 @@
 """Shared paths and loaders for the monitoring stack's tests."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -41,13 +42,16 @@ def all_rules() -> list[dict]:
     ]
 
 
-@pytest.fixture(scope="session")
-def promtool() -> str:
-    import os
-
-    path = shutil.which("promtool")
+def prometheus_binary(name: str) -> str:
+    """Debian's prometheus package: required in CI, skipped (loudly) on a bare laptop."""
+    path = shutil.which(name)
     if path is None:
         if os.environ.get("CI"):
-            pytest.fail("promtool is missing in CI (.ci/run installs Debian's prometheus)")
-        pytest.skip("promtool not installed (apt-get install prometheus)")
+            pytest.fail(f"{name} is missing in CI (.ci/run installs Debian's prometheus)")
+        pytest.skip(f"{name} not installed (apt-get install prometheus)")
     return path
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    return prometheus_binary("promtool")

@@ -16,7 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.monitoring.conftest import DASHBOARDS, RULE_FILES, all_rules, load_json
+from tests.monitoring.conftest import (
+    DASHBOARDS,
+    RULE_FILES,
+    all_rules,
+    load_json,
+    prometheus_binary,
+)
 from tests.servers import free_port, gunicorn, http_get, migrated_database_url, server_env
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -89,7 +95,7 @@ def prometheus(tmp_path):
         port = free_port()
         process = subprocess.Popen(
             [
-                "prometheus",
+                prometheus_binary("prometheus"),
                 f"--config.file={tmp_path / 'prometheus.yml'}",
                 f"--storage.tsdb.path={tmp_path / 'data'}",
                 f"--web.listen-address=127.0.0.1:{port}",
