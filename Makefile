@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell bench-db bench-health clean
+.PHONY: run test lint format migrate demo-data shell bench bench-db bench-health clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test: lint
 	fi; \
 	echo "make test: database is $${DATABASE_URL:-SQLite (no DATABASE_URL, no local PostgreSQL)}"; \
 	DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+
+# What observability costs: off / production / 100 % sampling / bare WSGI (PostgreSQL and wrk).
+bench: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.observability --rounds 3 --seconds 6
 
 # Pool vs persistent vs per-request connections under gunicorn (needs PostgreSQL and wrk).
 bench-db: $(VENV)/.runtime-installed

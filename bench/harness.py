@@ -98,8 +98,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def serve(env: dict, *, port: int = 8899, workers: int = 2, ready_path: str) -> Iterator[Server]:
-    """gunicorn with the project's config, `workers` sync workers, no recycling during a run."""
+def serve(
+    env: dict, *, port: int = 8899, workers: int = 2, ready_path: str, app: str | None = None
+) -> Iterator[Server]:
+    """gunicorn with the project's config, `workers` sync workers, no recycling during a run
+    (`app` replaces the WSGI application, e.g. the bare hello-world ceiling)."""
     process = subprocess.Popen(
         [
             GUNICORN,
@@ -113,6 +116,7 @@ def serve(env: dict, *, port: int = 8899, workers: int = 2, ready_path: str) -> 
             "0",
             "--log-level",
             "warning",
+            *([app] if app else []),
         ],
         cwd=ROOT,
         env={**os.environ, **BASE_ENV, **env},
@@ -157,14 +161,20 @@ def _latency_ms(text: str, percentile: str) -> float:
 
 
 def load(
-    server: Server, path: str, *, seconds: int, connections: int = 4, headers: dict | None = None
+    server: Server,
+    path: str,
+    *,
+    seconds: int,
+    connections: int = 4,
+    headers: dict | None = None,
+    script: Path | None = None,
 ) -> Sample:
     """Drive `path` with wrk (2 threads on loopback) and read its latency percentiles."""
     header_args = [
         arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")
     ]
     # wrk prints 50/75/90/99 by default; a tiny Lua report adds the 95th.
-    script = ROOT / "bench" / "percentiles.lua"
+    script = script or ROOT / "bench" / "percentiles.lua"
     cpu_before = server.cpu_seconds()
     result = subprocess.run(
         [

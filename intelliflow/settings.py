@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "leads",
 ]
 
+# The one switch for request and query metrics (middleware and database backend).
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
+
 # The OTel Django middleware is put first by observability.tracing.instrument() when tracing
 # is on; correlation and the access line run inside its span and around everything else.
 MIDDLEWARE = [
@@ -70,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "observability.metrics.PrometheusAfterMiddleware",
 ]
+if not METRICS_ENABLED:
+    MIDDLEWARE = [m for m in MIDDLEWARE if "Prometheus" not in m]
 
 ROOT_URLCONF = "intelliflow.urls"
 WSGI_APPLICATION = "intelliflow.wsgi.application"
@@ -97,10 +102,11 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DB_POOL_ENABLED = env.bool("DB_POOL_ENABLED", default=True)
-# django-prometheus' backends: the same engines, with query and connection metrics.
-DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
-    "django.db.backends.", "django_prometheus.db.backends."
-)
+if METRICS_ENABLED:
+    # django-prometheus' backends: the same engines, with query and connection metrics.
+    DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+        "django.db.backends.", "django_prometheus.db.backends."
+    )
 if DATABASES["default"]["ENGINE"].endswith(".postgresql"):
     if DB_POOL_ENABLED:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
