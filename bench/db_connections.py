@@ -29,11 +29,7 @@ def main() -> None:
 
     token = harness.prepare_database()
     headers = {"Authorization": f"Token {token}"}
-    lead_id = harness.manage(
-        "shell",
-        "-c",
-        "from leads.models import Lead; print(Lead.objects.values_list('pk', flat=True).first())",
-    ).strip()
+    lead_id = harness.some_lead_id()
     endpoints = {
         "list (50/page)": "/api/v1/leads/?page_size=50",
         "retrieve": f"/api/v1/leads/{lead_id}/",

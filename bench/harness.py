@@ -72,6 +72,12 @@ def prepare_database(leads: int = 3000) -> str:
     return token
 
 
+def some_lead_id() -> str:
+    """A lead to retrieve in the benchmarks."""
+    script = "from leads.models import Lead; print(Lead.objects.values_list('pk', flat=True)[0])"
+    return manage("shell", "-c", script).strip()
+
+
 @dataclass
 class Server:
     process: subprocess.Popen

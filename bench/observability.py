@@ -75,11 +75,7 @@ def main() -> None:
 
     token = harness.prepare_database()
     api = {"Authorization": f"Token {token}"}
-    lead_id = harness.manage(
-        "shell",
-        "-c",
-        "from leads.models import Lead; print(Lead.objects.values_list('pk', flat=True).first())",
-    ).strip()
+    lead_id = harness.some_lead_id()
     endpoints = {
         "lead list": ("/api/v1/leads/?page_size=50", api, None),
         "lead create": ("/api/v1/leads/", api, CREATE_SCRIPT),
