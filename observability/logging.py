@@ -173,7 +173,10 @@ class AccessLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
-        if not request.path.startswith(self.skipped_prefixes):
+        # isEnabledFor first: with INFO off nothing below is worth building.
+        if access_logger.isEnabledFor(logging.INFO) and not request.path.startswith(
+            self.skipped_prefixes
+        ):
             match = request.resolver_match
             access_logger.info(
                 "%s %s %s",
