@@ -28,6 +28,7 @@ BASE_ENV = {
     "DJANGO_SECRET_KEY": "bench-only-secret-key",
     "DJANGO_DEBUG": "false",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",  # wrk speaks plain HTTP (wrk counts 3xx as success)
     "DATABASE_URL": BENCH_DATABASE_URL,
     "API_THROTTLE_USER_RATE": "100000000/second",
 }

@@ -154,11 +154,29 @@ if not STATIC_COLLECTED:
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security ----------------------------------------------------------------------------------
+# Without DEBUG the defaults are the production ones and `manage.py check --deploy` is clean;
+# DJANGO_DEBUG=true (`make run`) turns off what plain http://127.0.0.1 cannot do. Anything that
+# serves production settings over plain HTTP on purpose (docker compose, benchmarks, the test
+# servers) sets DJANGO_SECURE_SSL_REDIRECT=false.
 
+# Behind a proxy or ingress that terminates TLS and sets X-Forwarded-Proto (replacing any value a
+# client sent): only then may the header say a request was HTTPS.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Kubelet probes and Prometheus scrapes speak plain HTTP to the pod: never redirect them.
+# (Patterns match the path without its leading slash.)
+SECURE_REDIRECT_EXEMPT = [r"^health(/|$)", r"^metrics/?$"]
+# HSTS is sent on HTTPS responses only. A year, subdomains, preload: what browsers' preload
+# lists require; lower DJANGO_SECURE_HSTS_SECONDS while first moving a domain to HTTPS.
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # --- REST API ----------------------------------------------------------------------------------

@@ -92,6 +92,13 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # The suite runs with production settings (no DEBUG), which redirect plain HTTP to HTTPS;
+    # the test client speaks plain HTTP. tests/security turns the redirect back on to prove it.
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture(autouse=True)
 def _close_probe_connections():
     # The health probes keep one idle connection per process; an open one would block
     # dropping the test database at the end of the session.

@@ -27,7 +27,13 @@ def server_env(**overrides) -> dict:
         if not key.startswith(("OTEL_", "DATABASE_", "DJANGO_", "HEALTH_", "SENTRY_"))
     }
     return (
-        env | {"DJANGO_SECRET_KEY": "test-server", "DJANGO_ALLOWED_HOSTS": "127.0.0.1"} | overrides
+        env
+        | {
+            "DJANGO_SECRET_KEY": "test-server",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",  # plain HTTP on purpose
+        }
+        | overrides
     )
 
 
