@@ -1,16 +1,16 @@
 """Correlation IDs: one ID per request, taken from the caller when it is safe, else made here.
 
-`CorrelationIdMiddleware` decides the ID once, keeps it in a context variable for log records,
-puts it on the Sentry scope and the active span, and echoes it (plus W3C `traceresponse`, sent
-by the OTel response propagator) to the client. `get_correlation_id(request)` is the one way
-the rest of the code reads it; `outbound_headers()` gives what to forward on an outbound call.
+`CorrelationIdMiddleware` decides the ID once, keeps it in a context variable for log records
+and Sentry events (read at event time, see errors.py), puts it on the active span, and echoes
+it (plus W3C `traceresponse`, sent by the OTel response propagator) to the client.
+`get_correlation_id(request)` is the one way the rest of the code reads it;
+`outbound_headers()` gives what to forward on an outbound call.
 """
 
 import re
 import uuid
 from contextvars import ContextVar
 
-import sentry_sdk
 from django.http import HttpRequest
 from opentelemetry import propagate, trace
 
@@ -65,7 +65,6 @@ class CorrelationIdMiddleware:
         request.span_context = span.get_span_context()
         if span.is_recording():
             span.set_attribute(SPAN_ATTRIBUTE, correlation_id)
-        sentry_sdk.get_isolation_scope().set_tag("correlation_id", correlation_id)
         try:
             response = self.get_response(request)
         finally:

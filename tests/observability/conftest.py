@@ -63,7 +63,9 @@ def sentry_transport():
         transport=transport,
     )
     yield transport
-    sentry_sdk.init()  # no DSN: reporting off again for the rest of the session
+    # No DSN: reporting off again for the rest of the session. No auto-enabled integrations
+    # either: DjangoIntegration would set itself up for good and silence django.request.
+    sentry_sdk.init(default_integrations=False, auto_enabling_integrations=False)
 
 
 class JsonLogs:
