@@ -9,6 +9,7 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views import defaults
@@ -18,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from intelliflow.parsers import RequestBodyTooLarge
 from observability.correlation import get_correlation_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -50,6 +52,10 @@ class PayloadTooLargeError(ApplicationError):
     type_slug = "payload-too-large"
 
 
+def _body_too_large_detail() -> str:
+    return f"A request body takes at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes here."
+
+
 def problem(
     request: HttpRequest,
     *,
@@ -79,6 +85,11 @@ def _as_api_exception(exc: Exception) -> Exception:
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
+    # Django's own request limits, met while DRF reads the body.
+    if isinstance(exc, RequestDataTooBig):
+        return RequestBodyTooLarge(_body_too_large_detail())
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return exceptions.ParseError(str(exc))
     return exc
 
 
@@ -135,6 +146,19 @@ def problem_json_response(request: HttpRequest, status: int, type_slug: str, det
 def api_not_found(request: HttpRequest, path: str = ""):
     """The last /api/ route: unknown API URLs are problems too, in DEBUG as in production."""
     return problem_json_response(request, 404, "not-found", "No such resource.")
+
+
+def bad_request(request: HttpRequest, exception: Exception):
+    """handler400: Django refused the request before any view (a Host not allowed, a body over
+    its limits). API clients get a problem too; the reason stays in the django.security log,
+    since it may quote what the client sent."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return problem_json_response(request, 413, "payload-too-large", _body_too_large_detail())
+    return problem_json_response(
+        request, 400, "bad-request", "The request is malformed or over one of the server's limits."
+    )
 
 
 def server_error(request: HttpRequest):

@@ -59,6 +59,7 @@ class ProblemAutoSchema(AutoSchema):
         if "{" in self.path or self._is_list_view():
             responses[404] = problem_response("No such lead, or no such page.")
         if self.method in {"POST", "PUT", "PATCH"}:
+            responses[413] = problem_response("The request body is over the size limit.")
             responses[415] = problem_response("Unsupported request content type.")
         if view.throttle_classes:
             responses[429] = problem_response("Too many requests; see Retry-After.")

@@ -202,6 +202,12 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "leads.api.filters.StableOrderingFilter",
     ],
+    # DRF's parsers, closing two gaps in their limits (intelliflow/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "intelliflow.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "intelliflow.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "intelliflow.pagination.PageNumberPagination",
     "PAGE_SIZE": API_PAGE_SIZE,
     "DEFAULT_THROTTLE_CLASSES": [

@@ -24,4 +24,5 @@ urlpatterns = [
     path("api/<path:path>", problems.api_not_found),
 ]
 
+handler400 = "intelliflow.problems.bad_request"
 handler500 = "intelliflow.problems.server_error"

@@ -9,6 +9,7 @@ from rest_framework import parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from intelliflow import parsers as api_parsers
 from intelliflow.problems import PayloadTooLargeError
 from intelliflow.schema import ImportProblemSerializer, problem_response
 from leads import csv_io, selectors, services
@@ -30,6 +31,14 @@ class LeadCSVParser(parsers.BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return csv_io.read_lead_rows(_read_capped(stream))
+
+
+class LeadImportMultiPartParser(api_parsers.MultiPartParser):
+    """An import file of up to LEAD_IMPORT_MAX_BYTES, plus room for the multipart envelope."""
+
+    @property
+    def max_bytes(self) -> int:
+        return settings.LEAD_IMPORT_MAX_BYTES + 64 * 1024
 
 
 def _read_capped(stream) -> bytes:
@@ -126,7 +135,7 @@ class LeadViewSet(viewsets.ModelViewSet):
         detail=False,
         methods=["post"],
         url_path="import",
-        parser_classes=[parsers.JSONParser, parsers.MultiPartParser, LeadCSVParser],
+        parser_classes=[api_parsers.JSONParser, LeadImportMultiPartParser, LeadCSVParser],
     )
     def import_leads(self, request):
         if request.content_type.startswith("multipart/"):
