@@ -6,9 +6,10 @@ pagination, parsing), so the schema cannot drift from the exception handler.
 """
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
+from idempotency import api as idempotency
 from intelliflow.problems import PROBLEM_CONTENT_TYPE
 
 
@@ -45,6 +46,24 @@ def problem_response(description: str, serializer=ProblemSerializer) -> OpenApiR
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name=idempotency.HEADER,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    type={
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.KEY_MAX_LENGTH,
+        "pattern": f"^{idempotency.KEY_PATTERN}+$",
+    },
+    description=(
+        "Makes a retry safe: a new key (e.g. a UUID) per operation. Sent again within 24 hours "
+        "with the same request, the first successful answer comes back (status, body, "
+        f"Location) with `{idempotency.REPLAYED_HEADER}: true`, and nothing is written again. "
+        "Refused requests are not remembered: correct them and send the same key."
+    ),
+)
+
 
 class ProblemAutoSchema(AutoSchema):
     def _problem_responses(self) -> dict[int, OpenApiResponse]:
@@ -63,7 +82,24 @@ class ProblemAutoSchema(AutoSchema):
             responses[415] = problem_response("Unsupported request content type.")
         if view.throttle_classes:
             responses[429] = problem_response("Too many requests; see Retry-After.")
+        if self._is_idempotent():
+            responses[409] = problem_response(
+                "A request with this Idempotency-Key is still in progress; retry later."
+            )
+            responses[422] = problem_response(
+                "This Idempotency-Key was used for a different request."
+            )
         return responses
+
+    def _is_idempotent(self) -> bool:
+        action = getattr(self.view, "action", None)
+        return getattr(getattr(self.view, action or "", None), "idempotent", False)
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self._is_idempotent():
+            parameters = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
+        return parameters
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

@@ -5,6 +5,7 @@ DESIGN.md's configuration table for the variables.
 """
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "observability.apps.ObservabilityConfig",
     "health",
     "leads",
+    "idempotency",
 ]
 
 # The one switch for request and query metrics (middleware and database backend).
@@ -187,6 +189,8 @@ LEAD_IMPORT_MAX_ROWS = 1000
 LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 # Problem "type" URIs (RFC 9457) are this prefix plus a slug such as "validation-error".
 PROBLEM_TYPE_BASE = env.str("PROBLEM_TYPE_BASE", default="https://intelliflow.example/problems/")
+# How long a successful create is remembered for its Idempotency-Key (idempotency/api.py).
+IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header is what turns an anonymous request into a 401.

@@ -9,6 +9,7 @@ from rest_framework import parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from idempotency.api import idempotent
 from intelliflow import parsers as api_parsers
 from intelliflow.problems import PayloadTooLargeError
 from intelliflow.schema import ImportProblemSerializer, problem_response
@@ -72,6 +73,10 @@ class LeadViewSet(viewsets.ModelViewSet):
     def get_queryset(self):
         return selectors.lead_list(include_deleted=self.action == "restore")
 
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        return super().create(request, *args, **kwargs)
+
     def perform_create(self, serializer):
         serializer.instance = services.lead_create(
             actor=self.request.user, **serializer.validated_data
@@ -127,7 +132,10 @@ class LeadViewSet(viewsets.ModelViewSet):
         responses={
             201: LeadImportResultSerializer,
             400: problem_response("Nothing was imported; see errors.", ImportProblemSerializer),
-            409: problem_response("A concurrent write took one of the e-mail addresses."),
+            409: problem_response(
+                "A concurrent write took one of the e-mail addresses, or a request with this "
+                "Idempotency-Key is still in progress."
+            ),
             413: problem_response("The upload is too large."),
         },
     )
@@ -137,6 +145,7 @@ class LeadViewSet(viewsets.ModelViewSet):
         url_path="import",
         parser_classes=[api_parsers.JSONParser, LeadImportMultiPartParser, LeadCSVParser],
     )
+    @idempotent
     def import_leads(self, request):
         if request.content_type.startswith("multipart/"):
             upload = request.FILES.get("file")
