@@ -23,12 +23,14 @@ from health_check import HealthCheck
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 
 from health import draining
+from intelliflow.database import bounded_connection_class
 
 PROCESS_STARTED = time.time()  # module import happens as the worker loads the app
 # libpq counts connect_timeout in whole seconds and treats anything under 2 as 2.
 CONNECT_TIMEOUT_SECONDS = 2
 # Session settings for the probe connection: it reads nothing and may write nothing.
 PROBE_OPTIONS = "-c statement_timeout=1000 -c default_transaction_read_only=on"
+PROBE_CONNECTION_CLASS = bounded_connection_class(CONNECT_TIMEOUT_SECONDS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,9 +89,10 @@ class ProbeConnections:
         return (os.getpid(), *sorted(params.items()))
 
     def _connect(self, params: dict):
-        import psycopg
-
-        return psycopg.connect(
+        # Each round trip is bounded too: a reused connection on a stalled network would
+        # otherwise hold a check thread forever (the probe answers at its deadline anyway,
+        # but the pool of check threads would run dry, one stall at a time).
+        return PROBE_CONNECTION_CLASS.connect(
             **params,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             options=PROBE_OPTIONS,

@@ -2,6 +2,7 @@
 must be cheap, answer within the probe timeout and never be cached."""
 
 import hmac
+import logging
 import os
 
 from django.conf import settings
@@ -22,10 +23,23 @@ from health.reporting import (
 from intelliflow.problems import problem_json_response
 from observability.correlation import get_correlation_id
 
+logger = logging.getLogger(__name__)
+
 
 def _health_response(body: dict, status: int = 200) -> JsonResponse:
     response = JsonResponse(body, status=status, content_type=HEALTH_CONTENT_TYPE)
     response["Cache-Control"] = "no-store"
+    if status >= 500:
+        # A failing probe is a state its body explains, not a server error: one WARNING line
+        # naming what fails, instead of django.request's ERROR line, which error reporting
+        # would turn into an event per probe for as long as a dependency is down.
+        failing = sorted(
+            key
+            for key, entries in body.get("checks", {}).items()
+            if any(entry["status"] == "fail" for entry in entries)
+        )
+        logger.warning("health probe failed: %s", ", ".join(failing), extra={"failing": failing})
+        response._has_been_logged = True
     return response
 
 

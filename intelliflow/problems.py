@@ -3,15 +3,23 @@
 Every error the API answers with is `application/problem+json` carrying `type`, `title`,
 `status`, `detail`, `instance` and `correlation_id`, plus `errors` for invalid input. Domain
 code raises `ApplicationError` (or Django's `ValidationError`) and never builds responses.
+
+An unavailable database (intelliflow.database.UNAVAILABLE_ERRORS) is a 503 with Retry-After,
+from the DRF handler for the API and from `DatabaseUnavailableMiddleware` for plain views. It
+is an outage, not a bug: one WARNING line per request (with the correlation ID) and no Sentry
+event, so an outage is no storm of crash reports; the readiness probe, the 5xx rate and the
+database alerts tell the story.
 """
 
+import logging
+import sys
 from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework import views as drf_views
@@ -19,11 +27,18 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from intelliflow.database import UNAVAILABLE_ERRORS
 from intelliflow.parsers import RequestBodyTooLarge
 from observability.correlation import get_correlation_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 VALIDATION_DETAIL = "The request has invalid fields; see errors."
+UNAVAILABLE_DETAIL = "The database is not answering. Retry after the Retry-After seconds."
+# About how long psycopg_pool takes to reconnect once the database is back.
+RETRY_AFTER_SECONDS = 5
+PAGES_FOR_PEOPLE = ("/admin/", "/status/")
+
+logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
@@ -96,7 +111,15 @@ def _as_api_exception(exc: Exception) -> Exception:
 def exception_handler(exc: Exception, context: dict):
     """DRF's EXCEPTION_HANDLER: DRF's own handling (headers, status), re-shaped as a problem."""
     request = context["request"]
-    if isinstance(exc, ApplicationError):
+    if isinstance(exc, UNAVAILABLE_ERRORS):
+        drf_views.set_rollback()
+        _log_unavailable(request, exc)
+        body = problem(
+            request, status=503, type_slug="service-unavailable", detail=UNAVAILABLE_DETAIL
+        )
+        response = Response(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+        response._has_been_logged = True  # our WARNING line replaces django.request's ERROR one
+    elif isinstance(exc, ApplicationError):
         body = problem(
             request,
             status=exc.status,
@@ -161,8 +184,57 @@ def bad_request(request: HttpRequest, exception: Exception):
     )
 
 
+def _log_unavailable(request: HttpRequest, exc: Exception) -> None:
+    # WARNING, not ERROR: Sentry's logging integration turns ERROR records into events.
+    logger.warning(
+        "database unavailable: %s %s answered 503",
+        request.method,
+        request.path,
+        extra={
+            "error.type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "exception.message": str(exc).strip().splitlines()[0][:300] if str(exc) else "",
+        },
+    )
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """The 503 for plain Django views: a short page on people's pages, else a problem."""
+    if not request.path.startswith(PAGES_FOR_PEOPLE):
+        response = problem_json_response(request, 503, "service-unavailable", UNAVAILABLE_DETAIL)
+    else:
+        response = HttpResponse(
+            "<!doctype html><title>Service Unavailable</title><h1>Service Unavailable</h1>"
+            "<p>The database is not answering. Try again in a few seconds.</p>",
+            status=503,
+        )
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Plain Django views (admin, status page): an unavailable database is a 503, not a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, UNAVAILABLE_ERRORS):
+            _log_unavailable(request, exception)
+            response = database_unavailable_response(request)
+            response._has_been_logged = True  # our WARNING line replaces django.request's ERROR
+            return response
+        return None
+
+
 def server_error(request: HttpRequest):
     """handler500: never a stack trace; API clients get a problem with their correlation ID."""
+    error = sys.exc_info()[1]
+    if isinstance(error, UNAVAILABLE_ERRORS):
+        # Raised outside a view (a middleware): already logged and reported as unhandled.
+        return database_unavailable_response(request)
     if request.path.startswith("/api/"):
         return problem_json_response(
             request,

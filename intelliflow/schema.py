@@ -89,6 +89,7 @@ class ProblemAutoSchema(AutoSchema):
             responses[422] = problem_response(
                 "This Idempotency-Key was used for a different request."
             )
+        responses[503] = problem_response("The database is unavailable; see Retry-After.")
         return responses
 
     def _is_idempotent(self) -> bool:

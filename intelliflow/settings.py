@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last but one: a view's lost database becomes a 503 after the exception has been counted.
+    "intelliflow.problems.DatabaseUnavailableMiddleware",
     "observability.metrics.PrometheusAfterMiddleware",
 ]
 if not METRICS_ENABLED:
@@ -109,12 +111,37 @@ if METRICS_ENABLED:
     DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
         "django.db.backends.", "django_prometheus.db.backends."
     )
+# No wait on PostgreSQL is unbounded (README, "When the database fails"): connecting gives up
+# after DB_CONNECT_TIMEOUT (libpq counts whole seconds, at least 2), the server cancels a
+# statement after DB_STATEMENT_TIMEOUT, and the client gives up one second later when the
+# server cannot even do that (a stalled network or a hung server; intelliflow/database.py).
+# 0 turns both statement bounds off, e.g. for a long migration; gunicorn's timeout remains.
+DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
+DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=5.0)
 if DATABASES["default"]["ENGINE"].endswith(".postgresql"):
+    from intelliflow.database import bounded_connection_class
+
+    db_options = DATABASES["default"].setdefault("OPTIONS", {})
+    db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    # Keepalives find a peer that vanished (a dead host, a dropped NAT entry) while idle.
+    db_options.setdefault("keepalives_idle", 30)
+    db_options.setdefault("keepalives_interval", 10)
+    db_options.setdefault("keepalives_count", 3)
+    if DB_STATEMENT_TIMEOUT:
+        statement_timeout = f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000:.0f}"
+        db_options["options"] = f"{db_options.get('options', '')} {statement_timeout}".strip()
     if DB_POOL_ENABLED:
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        db_options["pool"] = {
             "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DB_POOL_MAX_SIZE", default=4),
             "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+            "connection_class": bounded_connection_class(
+                DB_STATEMENT_TIMEOUT + 1 if DB_STATEMENT_TIMEOUT else None
+            ),
+            # psycopg_pool retries a failed connect with a doubling back-off for this long
+            # (default 5 minutes): the pool would stay empty for minutes after the database is
+            # back. Giving up sooner lets the next request start a fresh attempt.
+            "reconnect_timeout": 5.0,
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
     else:

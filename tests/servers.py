@@ -39,7 +39,14 @@ def server_env(**overrides) -> dict:
 
 def http_get(url: str, headers: dict | None = None, timeout: float = 10):
     """(status, body bytes, headers) for a GET, errors included."""
-    request = urllib.request.Request(url, headers=headers or {})
+    return http_request("GET", url, headers=headers, timeout=timeout)
+
+
+def http_request(
+    method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout=10
+):
+    """(status, body bytes, headers) for any method, errors included."""
+    request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read(), response.headers
@@ -48,8 +55,19 @@ def http_get(url: str, headers: dict | None = None, timeout: float = 10):
 
 
 @contextmanager
-def gunicorn(env: dict, port: int, *, workers: int = 2, ready_path: str = "/health/ping"):
-    """gunicorn with the project's gunicorn.conf.py, up and answering `ready_path`."""
+def gunicorn(
+    env: dict,
+    port: int,
+    *,
+    workers: int = 2,
+    ready_path: str = "/health/ping",
+    output: Path | None = None,
+):
+    """gunicorn with the project's gunicorn.conf.py, up and answering `ready_path`.
+
+    `output`: a file that gets the server's stdout and stderr (the app's JSON log lines and
+    gunicorn's own); discarded by default."""
+    sink = open(output, "ab") if output is not None else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -62,10 +80,12 @@ def gunicorn(env: dict, port: int, *, workers: int = 2, ready_path: str = "/heal
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=sink,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    if output is not None:
+        sink.close()  # the child has its own copy
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -14,7 +14,7 @@ PRINT_SETTINGS = (
     "db = settings.DATABASES['default']; "
     "print(json.dumps({'debug': settings.DEBUG, 'engine': db['ENGINE'], "
     "'options': db.get('OPTIONS', {}), 'conn_max_age': db['CONN_MAX_AGE'], "
-    "'hosts': settings.ALLOWED_HOSTS}))"
+    "'hosts': settings.ALLOWED_HOSTS}, default=repr))"
 )
 
 
@@ -75,3 +75,40 @@ def test_postgres_url_gets_a_pool_or_persistent_connections(environ, pool, conn_
         assert "pool" not in loaded["options"]
     else:
         assert pool.items() <= loaded["options"]["pool"].items()
+
+
+def test_postgres_waits_are_bounded():
+    """Connect, statement and client bounds come from DB_CONNECT_TIMEOUT / DB_STATEMENT_TIMEOUT;
+    0 turns the statement bounds off (a long migration), never the connect timeout."""
+    script = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "o = settings.DATABASES['default']['OPTIONS']; "
+        "print(json.dumps({'connect_timeout': o['connect_timeout'], 'options': o.get('options'), "
+        "'bound': o['pool']['connection_class'].wait_timeout}))"
+    )
+
+    def bounds(**environ):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DB_"))}
+        env |= {"DJANGO_SETTINGS_MODULE": "intelliflow.settings", "DJANGO_DEBUG": "true"}
+        env |= {"DATABASE_URL": "postgres://u:p@db.example:5432/crm", **environ}
+        result = subprocess.run(
+            [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=60, check=True,
+        )  # fmt: skip
+        return json.loads(result.stdout)
+
+    assert bounds() == {
+        "connect_timeout": 3,
+        "options": "-c statement_timeout=5000",
+        "bound": 6.0,
+    }
+    assert bounds(DB_CONNECT_TIMEOUT="2", DB_STATEMENT_TIMEOUT="1.5") == {
+        "connect_timeout": 2,
+        "options": "-c statement_timeout=1500",
+        "bound": 2.5,
+    }
+    assert bounds(DB_STATEMENT_TIMEOUT="0") == {
+        "connect_timeout": 3,
+        "options": None,
+        "bound": None,
+    }
