@@ -7,7 +7,11 @@ what is always true, as close to the database as it can.
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -48,6 +52,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 EMAIL_UNIQUE_CONSTRAINT = "leads_lead_email_ci_unique_active"
+# PostgreSQL text cannot hold NUL: refused as invalid input (400) before it reaches the driver
+# (a 500). DRF's serializers refuse it too; imports validate with full_clean only.
+NO_NUL = [ProhibitNullCharactersValidator()]
 # What clients may set (create, update, import); everything else is kept by the services.
 EDITABLE_FIELDS = (
     "first_name", "last_name", "email", "phone", "company", "title", "source", "score", "owner",
@@ -57,12 +64,12 @@ EDITABLE_FIELDS = (
 
 class Lead(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    email = models.EmailField(max_length=254)
-    phone = models.CharField(max_length=40, blank=True)
-    company = models.CharField(max_length=200, blank=True)
-    title = models.CharField(max_length=200, blank=True)
+    first_name = models.CharField(max_length=100, validators=NO_NUL)
+    last_name = models.CharField(max_length=100, validators=NO_NUL)
+    email = models.EmailField(max_length=254, validators=NO_NUL)
+    phone = models.CharField(max_length=40, blank=True, validators=NO_NUL)
+    company = models.CharField(max_length=200, blank=True, validators=NO_NUL)
+    title = models.CharField(max_length=200, blank=True, validators=NO_NUL)
     source = models.CharField(max_length=20, choices=LeadSource, default=LeadSource.WEB)
     status = models.CharField(max_length=20, choices=LeadStatus, default=LeadStatus.NEW)
     score = models.PositiveSmallIntegerField(
@@ -75,7 +82,7 @@ class Lead(models.Model):
         on_delete=models.SET_NULL,
         related_name="owned_leads",
     )
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, validators=NO_NUL)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     converted_at = models.DateTimeField(null=True, blank=True, editable=False)

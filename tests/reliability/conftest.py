@@ -23,7 +23,7 @@ from tests.observability.conftest import (  # noqa: F401 - fixtures, shared on p
 
 settings.register_profile(
     "ci",
-    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "100")),
     deadline=None,  # a database round trip is not a performance regression
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
