@@ -22,6 +22,7 @@ NETWORK_TIMEOUT_SECONDS = 2.0
 CORRELATION = "observability.correlation.CorrelationIdMiddleware"
 ACCESS_LOG = "observability.logging.AccessLogMiddleware"
 PROMETHEUS_BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
+TRACING = "observability.tracing.TracingMiddleware"  # first: correlation runs in its span
 PROMETHEUS_AFTER = "observability.metrics.PrometheusAfterMiddleware"
 ALWAYS_ON_SAMPLERS = {"always_on", "parentbased_always_on"}
 
@@ -202,11 +203,7 @@ def check_correlation() -> list[Finding]:
             )
         ]
     position = middleware.index(CORRELATION)
-    loggers_before = [
-        m
-        for m in middleware[:position]
-        if m not in {PROMETHEUS_BEFORE} and "opentelemetry" not in m
-    ]
+    loggers_before = [m for m in middleware[:position] if m not in {PROMETHEUS_BEFORE, TRACING}]
     if loggers_before or (ACCESS_LOG in middleware and middleware.index(ACCESS_LOG) < position):
         return [
             Finding(
@@ -262,11 +259,10 @@ def check_tracing() -> list[Finding]:
         )
     else:
         found.append(Finding("tracing", "sampler", PASS, f"{name} ({ratio:.0%})"))
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 
     instrumented = {
-        "django": DjangoInstrumentor().is_instrumented_by_opentelemetry,
+        "django": TRACING in settings.MIDDLEWARE,
         "psycopg": PsycopgInstrumentor().is_instrumented_by_opentelemetry,
     }
     missing = [library for library, done in instrumented.items() if not done]

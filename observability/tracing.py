@@ -1,14 +1,20 @@
 """OpenTelemetry traces for Django and psycopg, configured from the standard OTEL_* variables.
 
 Two steps, because of gunicorn's fork:
-- `instrument()` patches Django (its middleware goes first in MIDDLEWARE) and psycopg. It
-  starts no thread, so it may run anywhere, before the WSGI handler is built.
+- `instrument()` puts `TracingMiddleware` first in MIDDLEWARE and patches psycopg. It starts
+  no thread, so it may run anywhere, before the WSGI handler is built.
 - `configure_tracing()` builds the TracerProvider, its BatchSpanProcessor (a thread) and the
   exporter. Under gunicorn it runs in each worker's `post_fork`, never in the master.
 
 Entry points call `setup_for_process()`; gunicorn.conf.py calls `defer_to_post_fork()` first.
 Spans pass through `ScrubbingSpanExporter`, so no secret or lead personal data is exported,
 and shutdown is bounded so an unreachable collector never holds a worker's exit.
+
+Cost (bench/RESULTS.md): the server span comes from our `TracingMiddleware`, not from
+opentelemetry-instrumentation-django, whose middleware built the absolute URI twice and
+resolved the URL again on every request, traced or not; probes are skipped by a path prefix.
+Database spans are made only inside a recorded span: an unsampled request's queries skip the
+instrumentation's per-query SQL parsing and span bookkeeping.
 """
 
 import atexit
@@ -19,11 +25,9 @@ import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
-from opentelemetry import trace
-from opentelemetry.instrumentation.propagators import (
-    TraceResponsePropagator,
-    set_global_response_propagator,
-)
+from opentelemetry import context, propagate, trace
+from opentelemetry.instrumentation.propagators import TraceResponsePropagator
+from opentelemetry.propagators.textmap import Getter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -32,13 +36,16 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.trace import Status
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from observability import scrubbing
 
-# Probes and scrapes are not traced (matched against the absolute URL without query string).
-EXCLUDED_URLS = r"^https?://[^/]+/(health|metrics)(/|$)"
+MIDDLEWARE = "observability.tracing.TracingMiddleware"
 SHUTDOWN_TIMEOUT_SECONDS = 1.5
+# HTTP methods as the semantic conventions know them; anything else is reported as _OTHER.
+KNOWN_METHODS = frozenset(
+    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
+)
 
 _instrumented = False
 _deferred_to_post_fork = False
@@ -51,20 +58,42 @@ def tracing_enabled() -> bool:
 
 
 def instrument() -> None:
-    """Patch Django and psycopg once per process; safe before a fork."""
+    """Trace requests and psycopg once per process; safe before a fork."""
     global _instrumented
     if _instrumented:
         return
-    # Stable HTTP and database attribute names (http.route, db.query.text, ...).
+    # Stable database attribute names (db.query.text, db.system.name, ...).
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http,database")
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
-    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+    from opentelemetry.instrumentation.psycopg import CursorTracer, PsycopgInstrumentor
 
-    set_global_response_propagator(TraceResponsePropagator())  # the `traceresponse` header
-    DjangoInstrumentor().instrument(excluded_urls=EXCLUDED_URLS)
+    if MIDDLEWARE not in settings.MIDDLEWARE:
+        settings.MIDDLEWARE = [MIDDLEWARE, *settings.MIDDLEWARE]
     # No SQL commenter (it would defeat statement caching) and no bound parameters captured.
     PsycopgInstrumentor().instrument(enable_commenter=False, capture_parameters=False)
+    _trace_queries_only_in_recorded_spans(CursorTracer)
     _instrumented = True
+
+
+def is_instrumented() -> bool:
+    return _instrumented
+
+
+def _trace_queries_only_in_recorded_spans(cursor_tracer) -> None:
+    """Skip the instrumentation's work for a query whose span would not be recorded anyway.
+
+    With a parent-based sampler an unsampled request's query spans are dropped; the
+    instrumentation still parses each statement and builds a span and metric attributes for
+    them. Queries outside any request (management commands, the metrics sampler, health
+    probes, which are not traced) are not traced either: they would each be a root trace.
+    """
+    traced_execution = cursor_tracer.traced_execution
+
+    def execution_traced_when_recorded(self, cursor, query_method, *args, **kwargs):
+        if not trace.get_current_span().is_recording():
+            return query_method(*args, **kwargs)
+        return traced_execution(self, cursor, query_method, *args, **kwargs)
+
+    cursor_tracer.traced_execution = execution_traced_when_recorded
 
 
 def defer_to_post_fork() -> None:
@@ -213,3 +242,99 @@ class ScrubbingSpanExporter(SpanExporter):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.exporter.force_flush(timeout_millis)
+
+
+class _MetaGetter(Getter):
+    """W3C trace context from a WSGI environ (Django's request.META)."""
+
+    def get(self, carrier, key):
+        value = carrier.get("HTTP_" + key.upper().replace("-", "_"))
+        return [value] if value is not None else None
+
+    def keys(self, carrier):
+        return [key[5:].lower().replace("_", "-") for key in carrier if key.startswith("HTTP_")]
+
+
+_meta_getter = _MetaGetter()
+_response_propagator = TraceResponsePropagator()
+
+
+class TracingMiddleware:
+    """The server span of each request, named `METHOD route-template` once the URL resolved.
+
+    W3C `traceparent` is continued, `traceresponse` returned. Probes and scrapes
+    (settings.PROBE_PATH_PREFIXES) are not traced. Request attributes follow the stable HTTP
+    semantic conventions and are computed only for a recorded (sampled) span; `url.query` is
+    scrubbed by the exporter. A 5xx or an exception from the view marks the span as an error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.tracer = trace.get_tracer(__name__, settings.VERSION)
+        self.excluded_prefixes = settings.PROBE_PATH_PREFIXES
+
+    def __call__(self, request):
+        if request.path.startswith(self.excluded_prefixes):
+            return self.get_response(request)
+        method = request.method if request.method in KNOWN_METHODS else "_OTHER"
+        parent = propagate.extract(request.META, getter=_meta_getter)
+        span = self.tracer.start_span(method, context=parent, kind=SpanKind.SERVER)
+        if span.is_recording():
+            span.set_attributes(_request_attributes(request, method))
+        request.server_span = span
+        token = context.attach(trace.set_span_in_context(span, parent))
+        try:
+            response = self.get_response(request)
+        except BaseException as error:  # nothing under Django's handler should get here
+            span.record_exception(error)
+            span.set_status(Status(StatusCode.ERROR, type(error).__qualname__))
+            span.end()
+            raise
+        finally:
+            context.detach(token)
+        if span.is_recording():
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 500:
+                if "error.type" not in span.attributes:  # process_exception named it already
+                    span.set_attribute("error.type", str(response.status_code))
+                span.set_status(Status(StatusCode.ERROR))
+        span.end()
+        _response_propagator.inject(response, context=trace.set_span_in_context(span))
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """The route is known now, before the view's queries start their spans."""
+        span = getattr(request, "server_span", None)
+        match = request.resolver_match
+        if span is not None and span.is_recording() and match is not None and match.route:
+            span.set_attribute("http.route", match.route)
+            method = span.attributes.get("http.request.method")
+            span.update_name(f"{'HTTP' if method == '_OTHER' else method} {match.route}")
+
+    def process_exception(self, request, exception):
+        span = getattr(request, "server_span", None)
+        if span is not None and span.is_recording():
+            span.record_exception(exception)
+            span.set_attribute("error.type", type(exception).__qualname__)
+
+
+def _request_attributes(request, method: str) -> dict:
+    meta = request.META
+    attributes = {
+        "http.request.method": method,
+        "url.scheme": request.scheme,
+        "url.path": request.path,
+        "server.address": meta.get("SERVER_NAME", ""),
+        "network.protocol.version": meta.get("SERVER_PROTOCOL", "").removeprefix("HTTP/"),
+    }
+    if method == "_OTHER":
+        attributes["http.request.method_original"] = request.method
+    if port := meta.get("SERVER_PORT"):
+        attributes["server.port"] = int(port) if port.isdigit() else port
+    if query := meta.get("QUERY_STRING"):
+        attributes["url.query"] = query
+    if client := meta.get("REMOTE_ADDR"):
+        attributes["client.address"] = client
+    if user_agent := meta.get("HTTP_USER_AGENT"):
+        attributes["user_agent.original"] = user_agent
+    return attributes

@@ -63,9 +63,16 @@ def test_secrets_and_personal_data_leave_no_trace_anywhere(
 @pytest.mark.django_db(transaction=True)
 def test_database_error_detail_does_not_leak_through_psycopg_spans(api_client, spans, lead_factory):
     from django.db import IntegrityError, connection, transaction
+    from opentelemetry import trace
 
     lead_factory(email=EMAIL)
-    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+    request_span = trace.get_tracer(__name__).start_as_current_span("request")
+    with (
+        request_span,  # queries are traced inside a recorded span only
+        pytest.raises(IntegrityError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(
             "INSERT INTO leads_lead (id, first_name, last_name, email, phone, company, title, "
             "source, status, score, notes, created_at, updated_at) VALUES (gen_random_uuid(), "

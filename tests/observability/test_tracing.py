@@ -91,3 +91,45 @@ def test_database_spans_carry_their_request_route(api_client, lead, spans):
     db_spans = [s for s in spans.get_finished_spans() if s.kind == SpanKind.CLIENT]
     assert db_spans
     assert {s.attributes.get("http.route") for s in db_spans} == {"api/v1/leads/<uuid:pk>/"}
+
+
+def test_unsampled_request_records_no_span_at_all(api_client, lead, spans):
+    """A caller's sampled=0 is honoured down to the queries, which skip the instrumentation."""
+    response = api_client.get(
+        f"{LEADS}{lead.pk}/", HTTP_TRACEPARENT=f"00-{TRACE_ID}-{PARENT_SPAN_ID}-00"
+    )
+    assert response.status_code == 200
+    assert spans.get_finished_spans() == ()
+    assert response["traceresponse"].startswith(f"00-{TRACE_ID}-")
+    assert response["traceresponse"].endswith("-00")
+
+
+def test_queries_outside_a_request_make_no_root_traces(lead, spans):
+    from leads.models import Lead
+
+    assert Lead.objects.filter(pk=lead.pk).exists()
+    assert spans.get_finished_spans() == ()
+
+
+@pytest.mark.urls("tests.observability.urls")
+def test_view_exception_marks_the_server_span_as_error(error_client, spans):
+    from opentelemetry.trace import StatusCode
+
+    response = error_client.get("/api/v1/boom/?status=new", HTTP_USER_AGENT="probe/1.0")
+    assert response.status_code == 500
+    span = server_span(spans)
+    assert span.name == "GET api/v1/boom/"
+    assert span.status.status_code == StatusCode.ERROR
+    assert span.attributes["error.type"] == "RuntimeError"
+    assert span.attributes["http.response.status_code"] == 500
+    assert span.attributes["url.path"] == "/api/v1/boom/"
+    assert span.attributes["url.query"] == "status=new"
+    assert span.attributes["user_agent.original"] == "probe/1.0"
+    assert [event.name for event in span.events] == ["exception"]
+
+
+def test_unknown_method_is_reported_as_other(api_client, spans):
+    api_client.generic("BREW", LEADS)
+    span = server_span(spans)
+    assert span.attributes["http.request.method"] == "_OTHER"
+    assert span.attributes["http.request.method_original"] == "BREW"
