@@ -107,9 +107,12 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DB_POOL_ENABLED = env.bool("DB_POOL_ENABLED", default=True)
 if METRICS_ENABLED:
-    # django-prometheus' backends: the same engines, with query and connection metrics.
-    DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
-        "django.db.backends.", "django_prometheus.db.backends."
+    # django-prometheus' backends: the same engines, with query and connection metrics
+    # (PostgreSQL through observability.db.postgresql, which builds its cursor class once).
+    DATABASES["default"]["ENGINE"] = (
+        DATABASES["default"]["ENGINE"]
+        .replace("django.db.backends.postgresql", "observability.db.postgresql")
+        .replace("django.db.backends.", "django_prometheus.db.backends.")
     )
 # No wait on PostgreSQL is unbounded (README, "When the database fails"): connecting gives up
 # after DB_CONNECT_TIMEOUT (libpq counts whole seconds, at least 2), the server cancels a

@@ -69,7 +69,7 @@ def test_postgres_url_gets_a_pool_or_persistent_connections(environ, pool, conn_
         DJANGO_DEBUG="true", DATABASE_URL="postgres://u:p@db.example:5432/crm", **environ
     )
     loaded = json.loads(result.stdout)
-    assert loaded["engine"] == "django_prometheus.db.backends.postgresql"
+    assert loaded["engine"] == "observability.db.postgresql"
     assert loaded["conn_max_age"] == conn_max_age
     if pool is None:
         assert "pool" not in loaded["options"]
