@@ -1,5 +1,6 @@
 """WSGI entry point (gunicorn serves `intelliflow.wsgi:application`)."""
 
+import gc
 import os
 
 import django
@@ -8,10 +9,16 @@ from django.core.handlers.wsgi import WSGIHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
 django.setup(set_prefix=False)
 
+from health.fastpath import PingFastPath  # noqa: E402 - needs settings
 from observability import metrics, tracing  # noqa: E402 - needs settings
 
-# Before the handler is built, so the OTel middleware is part of its chain.
+# Before the handler is built, so the tracing middleware is part of its chain.
 tracing.setup_for_process()
 metrics.start_sampler()  # pool and process gauges of this worker
 
-application = WSGIHandler()
+application = PingFastPath(WSGIHandler())
+
+# Everything loaded so far lives as long as the process: move it out of the collector's sight,
+# so the full collections that request garbage triggers no longer walk the whole of Django.
+gc.collect()
+gc.freeze()

@@ -70,6 +70,30 @@ def test_database_counters_count_every_query(api_client, lead):
     assert len(queries) > 0
 
 
+@pytest.mark.postgres
+def test_counting_cursor_class_is_built_once_not_per_connect():
+    """django-prometheus builds one per connect(), per request with the pool; ours reuses it."""
+    first = connection.get_connection_params()["cursor_factory"]
+    second = connection.get_connection_params()["cursor_factory"]
+    assert first is second
+    assert first.__name__ == "CountingCursor"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_failed_queries_are_counted_by_error_type():
+    from django.db import DatabaseError
+
+    labels = {"alias": "default", "vendor": "postgresql", "type": "UndefinedTable"}
+    with (
+        Delta(("django_db_errors_total", labels)) as delta,
+        pytest.raises(DatabaseError),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SELECT * FROM no_such_table")
+    assert delta.changes == [1]
+
+
 @pytest.mark.django_db
 def test_unknown_methods_and_unmatched_paths_fold_into_one_value(client):
     with Delta(
@@ -253,15 +277,16 @@ def test_multiprocess_counts_exactly_across_workers_and_recycling(tmp_path):
         GUNICORN_MAX_REQUESTS_JITTER="5",
         METRICS_SAMPLE_SECONDS="0.2",
     )
-    ping = {"method": "GET", "view": "health/ping", "status": "200"}
+    # alive, not ping: ping is answered in front of Django (health/fastpath.py), uncounted.
+    probe = {"method": "GET", "view": "health/alive", "status": "200"}
     name = "django_http_responses_total_by_status_view_method_total"
     with gunicorn(env, port, workers=2):
-        before = sample_value(scrape(port), name, **ping)
+        before = sample_value(scrape(port), name, **probe)
         requests = 150  # each worker serves at most ~30: several recycles on the way
         with ThreadPoolExecutor(6) as pool:
             statuses = list(
                 pool.map(
-                    lambda _: http_get(f"http://127.0.0.1:{port}/health/ping")[0], range(requests)
+                    lambda _: http_get(f"http://127.0.0.1:{port}/health/alive")[0], range(requests)
                 )
             )
         assert statuses == [200] * requests
@@ -273,7 +298,7 @@ def test_multiprocess_counts_exactly_across_workers_and_recycling(tmp_path):
             if settled or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        assert sample_value(exposition, name, **ping) - before == requests
+        assert sample_value(exposition, name, **probe) - before == requests
         assert len(pids(exposition)) == 2  # dead workers' live gauges are gone
         files = sorted(path.name for path in directory.glob("*.db"))
         assert any(name.endswith("_archive.db") for name in files)
