@@ -66,6 +66,31 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 
 
 class ProblemAutoSchema(AutoSchema):
+    def _unwrap_list_serializer(self, serializer, direction):
+        # A list's bounds (ListSerializer min_length / max_length) are part of the contract.
+        schema = super()._unwrap_list_serializer(serializer, direction)
+        if schema and isinstance(serializer, serializers.ListSerializer):
+            if serializer.min_length is not None:
+                schema["minItems"] = serializer.min_length
+            if serializer.max_length is not None:
+                schema["maxItems"] = serializer.max_length
+        return schema
+
+    def _get_request_body(self, direction="request"):
+        # Every POST of this API acts on what it sends (an import of nothing is a 400), even
+        # where one media type alone ("text/csv": a string) would not say so.
+        request_body = super()._get_request_body(direction)
+        if request_body and self.method == "POST":
+            request_body["required"] = True
+        return request_body
+
+    def _map_basic_serializer(self, serializer, direction):
+        # A serializer that refuses unknown fields says so: additionalProperties false.
+        schema = super()._map_basic_serializer(serializer, direction)
+        if getattr(serializer, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False
+        return schema
+
     def _problem_responses(self) -> dict[int, OpenApiResponse]:
         view = self.view
         responses = {

@@ -1,12 +1,22 @@
 """Top-level routes: admin, health probes, status page, the versioned API and its docs."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import converters, include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from health import views as health_views
 from intelliflow import problems
 from observability.metrics import metrics_view
+
+
+class AnyPathConverter(converters.PathConverter):
+    """`path`, newlines included (its ".+" stops at one, so /api/a%0Ab/ fell through to
+    Django's HTML 404 instead of the API's problem)."""
+
+    regex = r"[\s\S]+"
+
+
+register_converter(AnyPathConverter, "anypath")
 
 admin.site.site_header = "IntelliFlow CRM administration"
 admin.site.site_title = "IntelliFlow CRM"
@@ -21,7 +31,7 @@ urlpatterns = [
     path("api/v1/", include("leads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/<path:path>", problems.api_not_found),
+    path("api/<anypath:path>", problems.api_not_found),
 ]
 
 handler400 = "intelliflow.problems.bad_request"

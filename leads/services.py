@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 DUPLICATE_EMAIL = "A lead with this e-mail address already exists."
 
 RowErrors = dict[str, list[str]]
+NUMBER_FIELDS = frozenset({"score", "owner"})
 
 
 class LeadImportError(ApplicationError):
@@ -200,6 +201,16 @@ def _lead_from_row(row, actor) -> tuple[Lead | None, RowErrors]:
         name: ["Expected a single value."]
         for name, value in row.items()
         if isinstance(value, Mapping | list)
+    }
+    # full_clean would turn 42 or true into the text "42" or "True": a JSON row says what it
+    # means. Numbers may come as text (every CSV cell is text), never as booleans or fractions.
+    errors |= {
+        name: ["Expected text." if name not in NUMBER_FIELDS else "Expected a whole number."]
+        for name, value in row.items()
+        if name not in errors
+        and value is not None
+        and not isinstance(value, str)
+        and (name not in NUMBER_FIELDS or isinstance(value, bool) or not isinstance(value, int))
     }
     if errors:
         return None, errors

@@ -49,7 +49,10 @@ class LeadTransitionSerializer(serializers.Serializer):
 
 
 class LeadImportRowSerializer(LeadSerializer):
-    """One row of an import, for the schema: the editable fields only."""
+    """One row of an import, for the schema: the editable fields only (lead_import refuses
+    any other key, and the schema says so)."""
+
+    refuses_unknown_fields = True
 
     class Meta(LeadSerializer.Meta):
         fields = list(EDITABLE_FIELDS)

@@ -125,7 +125,9 @@ class LeadViewSet(viewsets.ModelViewSet):
             "from 1, then by field)."
         ),
         request={
-            "application/json": LeadImportRowSerializer(many=True),
+            "application/json": LeadImportRowSerializer(
+                many=True, min_length=1, max_length=settings.LEAD_IMPORT_MAX_ROWS
+            ),
             "multipart/form-data": LeadImportUploadSerializer,
             "text/csv": OpenApiTypes.STR,
         },
