@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell bench bench-db bench-health clean
+.PHONY: run test lint format migrate demo-data shell bench bench-db bench-health fuzz soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,20 @@ bench-db: $(VENV)/.runtime-installed
 # Probe latency (ping, alive, ready, check) under load (needs PostgreSQL and wrk).
 bench-health: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.health_probes --rounds 3 --seconds 6
+
+# Reliability, longer than CI runs it (tests/reliability; PostgreSQL as for `make test`).
+# A randomised fuzzing session: schemathesis' coverage phase too, many examples per operation,
+# and the Hypothesis property tests with their thorough profile. Minutes, not seconds.
+fuzz: $(VENV)/.dev-installed
+	DATABASE_URL=$${DATABASE_URL:-$(PG_FALLBACK_URL)} DJANGO_SECRET_KEY=test-only-secret-key \
+	FUZZ_PHASES=examples,coverage,fuzzing FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-300} \
+	FUZZ_SEED=$${FUZZ_SEED:-random} HYPOTHESIS_PROFILE=thorough \
+	$(BIN)/pytest tests/reliability/test_fuzz.py tests/reliability/test_properties.py $(PYTEST_ARGS)
+
+# The soak test for a full minute (CI runs 20 s); prints requests, rps, p95, 5xx, lost writes.
+soak: $(VENV)/.dev-installed
+	DATABASE_URL=$${DATABASE_URL:-$(PG_FALLBACK_URL)} DJANGO_SECRET_KEY=test-only-secret-key \
+	SOAK_SECONDS=$${SOAK_SECONDS:-60} $(BIN)/pytest tests/reliability/test_soak.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
