@@ -10,7 +10,8 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell bench bench-db bench-health fuzz soak clean
+.PHONY: run test lint format migrate demo-data shell bench bench-db bench-health bench-threads \
+	bench-metrics fuzz soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +69,14 @@ bench-db: $(VENV)/.runtime-installed
 # Probe latency (ping, alive, ready, check) under load (needs PostgreSQL and wrk).
 bench-health: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.health_probes --rounds 3 --seconds 6
+
+# gunicorn sync workers vs threads per worker, production configuration (PostgreSQL and wrk).
+bench-threads: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.threads --rounds 3 --seconds 6
+
+# /metrics scrape time at start vs after a 60 s soak with worker recycling (PostgreSQL and wrk).
+bench-metrics: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.metrics_soak --seconds 60 --max-requests 100
 
 # Reliability, longer than CI runs it (tests/reliability; PostgreSQL as for `make test`).
 # A randomised fuzzing session: schemathesis' coverage phase too, many examples per operation,

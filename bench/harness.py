@@ -6,6 +6,7 @@ request is read from /proc for the gunicorn workers, since wrk shares the machin
 """
 
 import contextlib
+import json
 import os
 import re
 import signal
@@ -106,10 +107,17 @@ class Server:
 
 @contextlib.contextmanager
 def serve(
-    env: dict, *, port: int = 8899, workers: int = 2, ready_path: str, app: str | None = None
+    env: dict,
+    *,
+    port: int = 8899,
+    workers: int = 2,
+    ready_path: str,
+    app: str | None = None,
+    max_requests: int = 0,
 ) -> Iterator[Server]:
-    """gunicorn with the project's config, `workers` sync workers, no recycling during a run
-    (`app` replaces the WSGI application, e.g. the bare hello-world ceiling)."""
+    """gunicorn with the project's config, `workers` sync workers (GUNICORN_THREADS in `env`
+    for threads), no recycling unless `max_requests` (then with 20 % jitter); `app` replaces
+    the WSGI application, e.g. the bare hello-world ceiling."""
     process = subprocess.Popen(
         [
             GUNICORN,
@@ -120,7 +128,9 @@ def serve(
             "--workers",
             str(workers),
             "--max-requests",
-            "0",
+            str(max_requests),
+            "--max-requests-jitter",
+            str(max_requests // 5),
             "--log-level",
             "warning",
             *([app] if app else []),
@@ -223,3 +233,92 @@ def pairwise_ratio(a: list[Sample], b: list[Sample], field: str) -> float:
     return statistics.median(
         getattr(y, field) / getattr(x, field) for x, y in zip(a, b, strict=True)
     )
+
+
+@dataclass
+class Configuration:
+    """One side of a comparison: gunicorn's environment, optionally another WSGI app that
+    only answers some endpoints (endpoint name → path), e.g. the bare hello-world."""
+
+    env: dict
+    app: str | None = None
+    paths: dict[str, str] | None = None
+
+
+@dataclass
+class Endpoint:
+    path: str
+    headers: dict | None = None
+    script: Path | None = None
+
+
+def compare(
+    configurations: dict[str, Configuration],
+    endpoints: dict[str, Endpoint],
+    *,
+    rounds: int,
+    seconds: int,
+    connections: int,
+    baseline: str,
+    name: str,
+) -> dict:
+    """Rounds of every configuration in rotating order (A/B/C, B/C/A, ...), each started once
+    per round, every endpoint warmed up 2 s then measured; medians over rounds and ratios
+    against `baseline` computed round by round. Printed, and saved as bench/results/NAME.json."""
+    names = list(configurations)
+    samples: dict[tuple[str, str], list[Sample]] = {}
+    rss: dict[str, list[int]] = {config: [] for config in names}
+    for round_number in range(rounds):
+        shift = round_number % len(names)
+        for config_name in names[shift:] + names[:shift]:
+            config = configurations[config_name]
+            paths = config.paths or {endpoint: spec.path for endpoint, spec in endpoints.items()}
+            ready = next(iter(paths.values())) if config.app else "/health/ping"
+            with serve(config.env, ready_path=ready, app=config.app) as server:
+                for endpoint, path in paths.items():
+                    spec = endpoints[endpoint]
+                    common = {
+                        "headers": None if config.app else spec.headers,
+                        "script": None if config.app else spec.script,
+                        "connections": connections,
+                    }
+                    load(server, path, seconds=2, **common)
+                    sample = load(server, path, seconds=seconds, **common)
+                    samples.setdefault((config_name, endpoint), []).append(sample)
+                    print(f"round {round_number + 1} {config_name:13} {endpoint:14} {sample}")
+                rss[config_name] += server.rss_bytes()
+
+    report = {"rounds": rounds, "seconds": seconds, "connections": connections, "rows": []}
+    print(
+        f"\n{'endpoint':14} {'config':13} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} "
+        f"{'cpu ms':>7} {'rps/base':>8} {'p95/base':>8} {'p95-base':>8}"
+    )
+    for endpoint in endpoints:
+        base = samples[(baseline, endpoint)]
+        for config_name in names:
+            runs = samples.get((config_name, endpoint))
+            if not runs:
+                continue
+            fields = ("rps", "p50_ms", "p95_ms", "p99_ms", "cpu_ms_per_request")
+            row = {
+                "endpoint": endpoint,
+                "config": config_name,
+                **{field: median(runs, field) for field in fields},
+                "rps_ratio": pairwise_ratio(base, runs, "rps"),
+                "p95_ratio": pairwise_ratio(base, runs, "p95_ms"),
+                "p95_added_ms": median(runs, "p95_ms") - median(base, "p95_ms"),
+            }
+            report["rows"].append(row)
+            print(
+                f"{endpoint:14} {config_name:13} {row['rps']:7.0f} {row['p50_ms']:6.1f} "
+                f"{row['p95_ms']:6.1f} {row['p99_ms']:6.1f} {row['cpu_ms_per_request']:7.2f} "
+                f"{row['rps_ratio']:8.3f} {row['p95_ratio']:8.3f} {row['p95_added_ms']:8.2f}"
+            )
+    report["rss_mib_per_worker"] = {
+        config: round(statistics.median(sizes) / 2**20, 1) for config, sizes in rss.items() if sizes
+    }
+    print("RSS MiB per worker (median):", report["rss_mib_per_worker"])
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(report, indent=1))
+    return report

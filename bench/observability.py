@@ -12,7 +12,6 @@ against "off".
 
 import argparse
 import http.server
-import json
 import threading
 from pathlib import Path
 
@@ -75,80 +74,29 @@ def main() -> None:
 
     token = harness.prepare_database()
     api = {"Authorization": f"Token {token}"}
-    lead_id = harness.some_lead_id()
     endpoints = {
-        "lead list": ("/api/v1/leads/?page_size=50", api, None),
-        "lead create": ("/api/v1/leads/", api, CREATE_SCRIPT),
-        "lead retrieve": (f"/api/v1/leads/{lead_id}/", api, None),
-        "/health/ping": ("/health/ping", {}, None),
-        "/health/ready": ("/health/ready", {}, None),
-        "/metrics": ("/metrics", {"Authorization": "Bearer bench-token"}, None),
+        "lead list": harness.Endpoint("/api/v1/leads/?page_size=50", api),
+        "lead create": harness.Endpoint("/api/v1/leads/", api, CREATE_SCRIPT),
+        "lead retrieve": harness.Endpoint(f"/api/v1/leads/{harness.some_lead_id()}/", api),
+        "/health/ping": harness.Endpoint("/health/ping"),
+        "/health/ready": harness.Endpoint("/health/ready"),
+        "/metrics": harness.Endpoint("/metrics", {"Authorization": "Bearer bench-token"}),
     }
-    configs = configurations(start_sink())
-    names = list(configs)
-    samples: dict[tuple[str, str], list] = {}
-    rss: dict[str, list[int]] = {name: [] for name in [*names, "bare wsgi"]}
-    for round_number in range(args.rounds):
-        shift = round_number % len(names)
-        for name in names[shift:] + names[:shift]:
-            with harness.serve(configs[name], ready_path="/health/ping") as server:
-                for endpoint, (path, headers, script) in endpoints.items():
-                    common = {"headers": headers, "script": script, "connections": args.connections}
-                    harness.load(server, path, seconds=2, **common)
-                    sample = harness.load(server, path, seconds=args.seconds, **common)
-                    samples.setdefault((name, endpoint), []).append(sample)
-                    print(f"round {round_number + 1} {name:13} {endpoint:14} {sample}", flush=True)
-                rss[name] += server.rss_bytes()
-        with harness.serve(
-            configs["off"], ready_path="/", app="bench.hello_wsgi:application"
-        ) as server:
-            harness.load(server, "/", seconds=2, connections=args.connections)
-            sample = harness.load(server, "/", seconds=args.seconds, connections=args.connections)
-            samples.setdefault(("bare wsgi", "/health/ping"), []).append(sample)
-            rss["bare wsgi"] += server.rss_bytes()
-            print(f"round {round_number + 1} bare wsgi     /              {sample}", flush=True)
-
-    report = {
-        "rounds": args.rounds,
-        "seconds": args.seconds,
-        "connections": args.connections,
-        "rows": [],
-        "rss_mib_per_worker": {},
+    configs = {
+        name: harness.Configuration(env) for name, env in configurations(start_sink()).items()
     }
-    print(
-        f"\n{'endpoint':14} {'config':13} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} "
-        f"{'cpu ms':>7} {'rps/off':>8} {'p95/off':>8} {'p95-off':>8}"
+    configs["bare wsgi"] = harness.Configuration(
+        configs["off"].env, app="bench.hello_wsgi:application", paths={"/health/ping": "/"}
     )
-    for endpoint in endpoints:
-        base = samples[("off", endpoint)]
-        for name in [*names, "bare wsgi"]:
-            runs = samples.get((name, endpoint))
-            if not runs:
-                continue
-            row = {
-                "endpoint": endpoint,
-                "config": name,
-                **{
-                    f: harness.median(runs, f)
-                    for f in ("rps", "p50_ms", "p95_ms", "p99_ms", "cpu_ms_per_request")
-                },
-                "rps_ratio": harness.pairwise_ratio(base, runs, "rps"),
-                "p95_ratio": harness.pairwise_ratio(base, runs, "p95_ms"),
-                "p95_added_ms": harness.median(runs, "p95_ms") - harness.median(base, "p95_ms"),
-            }
-            report["rows"].append(row)
-            print(
-                f"{endpoint:14} {name:13} {row['rps']:7.0f} {row['p50_ms']:6.1f} "
-                f"{row['p95_ms']:6.1f} {row['p99_ms']:6.1f} {row['cpu_ms_per_request']:7.2f} "
-                f"{row['rps_ratio']:8.3f} {row['p95_ratio']:8.3f} {row['p95_added_ms']:8.2f}"
-            )
-    for name, sizes in rss.items():
-        if sizes:
-            report["rss_mib_per_worker"][name] = round(sorted(sizes)[len(sizes) // 2] / 2**20, 1)
-    print("RSS MiB per worker (median):", report["rss_mib_per_worker"])
-    out = ROOT / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "observability.json").write_text(json.dumps(report, indent=1))
+    harness.compare(
+        configs,
+        endpoints,
+        rounds=args.rounds,
+        seconds=args.seconds,
+        connections=args.connections,
+        baseline="off",
+        name="observability",
+    )
 
 
 if __name__ == "__main__":
