@@ -5,6 +5,7 @@ medians and pair-by-pair ratios, never as absolute timings taken alone. Server C
 request is read from /proc for the gunicorn workers, since wrk shares the machine's cores.
 """
 
+import argparse
 import contextlib
 import json
 import os
@@ -235,6 +236,28 @@ def pairwise_ratio(a: list[Sample], b: list[Sample], field: str) -> float:
     )
 
 
+def comparison_arguments(description: str, **extra) -> argparse.Namespace:
+    """--rounds, --seconds, --connections (and `extra` name=(type, default) options)."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--connections", type=int, default=4)
+    for name, (kind, default) in extra.items():
+        nargs = "+" if isinstance(default, list) else None
+        parser.add_argument(f"--{name}", type=kind, default=default, nargs=nargs)
+    return parser.parse_args()
+
+
+def lead_endpoints(token: str, create_script: Path) -> dict[str, "Endpoint"]:
+    """The three lead endpoints every comparison drives: a 50-row page, create, retrieve."""
+    api = {"Authorization": f"Token {token}"}
+    return {
+        "lead list": Endpoint("/api/v1/leads/?page_size=50", api),
+        "lead create": Endpoint("/api/v1/leads/", api, create_script),
+        "lead retrieve": Endpoint(f"/api/v1/leads/{some_lead_id()}/", api),
+    }
+
+
 @dataclass
 class Configuration:
     """One side of a comparison: gunicorn's environment, optionally another WSGI app that
@@ -255,16 +278,16 @@ class Endpoint:
 def compare(
     configurations: dict[str, Configuration],
     endpoints: dict[str, Endpoint],
+    args: argparse.Namespace,
     *,
-    rounds: int,
-    seconds: int,
-    connections: int,
     baseline: str,
     name: str,
 ) -> dict:
     """Rounds of every configuration in rotating order (A/B/C, B/C/A, ...), each started once
     per round, every endpoint warmed up 2 s then measured; medians over rounds and ratios
-    against `baseline` computed round by round. Printed, and saved as bench/results/NAME.json."""
+    against `baseline` computed round by round. Printed, and saved as bench/results/NAME.json.
+    `args` comes from comparison_arguments() (rounds, seconds, connections)."""
+    rounds, seconds, connections = args.rounds, args.seconds, args.connections
     names = list(configurations)
     samples: dict[tuple[str, str], list[Sample]] = {}
     rss: dict[str, list[int]] = {config: [] for config in names}

@@ -10,7 +10,6 @@ p50/p95/p99, server CPU per request, RSS per worker, and ratios computed pair by
 against "off".
 """
 
-import argparse
 import http.server
 import threading
 from pathlib import Path
@@ -66,18 +65,9 @@ def configurations(sink_port: int) -> dict[str, dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=6)
-    parser.add_argument("--connections", type=int, default=4)
-    args = parser.parse_args()
-
-    token = harness.prepare_database()
-    api = {"Authorization": f"Token {token}"}
+    args = harness.comparison_arguments(__doc__)
     endpoints = {
-        "lead list": harness.Endpoint("/api/v1/leads/?page_size=50", api),
-        "lead create": harness.Endpoint("/api/v1/leads/", api, CREATE_SCRIPT),
-        "lead retrieve": harness.Endpoint(f"/api/v1/leads/{harness.some_lead_id()}/", api),
+        **harness.lead_endpoints(harness.prepare_database(), CREATE_SCRIPT),
         "/health/ping": harness.Endpoint("/health/ping"),
         "/health/ready": harness.Endpoint("/health/ready"),
         "/metrics": harness.Endpoint("/metrics", {"Authorization": "Bearer bench-token"}),
@@ -91,9 +81,7 @@ def main() -> None:
     harness.compare(
         configs,
         endpoints,
-        rounds=args.rounds,
-        seconds=args.seconds,
-        connections=args.connections,
+        args,
         baseline="off",
         name="observability",
     )
