@@ -72,7 +72,20 @@ def prepare_database(leads: int = 3000) -> str:
     token, count = manage("shell", "-c", script).split()
     if int(count) < leads:
         manage("demo_data", "--count", str(leads - int(count)), "--seed", "1")
+    reset_dataset()
     return token
+
+
+def reset_dataset() -> None:
+    """Drop the leads earlier create runs added (bench/create_lead.lua's @bench.example) and
+    refresh the planner's statistics, so every configuration reads the same table. Without
+    it the table grows run after run, and a server without autovacuum plans the list on
+    statistics that say it is empty."""
+    import psycopg
+
+    with psycopg.connect(BENCH_DATABASE_URL, autocommit=True) as connection:
+        connection.execute("DELETE FROM leads_lead WHERE email LIKE '%%@bench.example'")
+        connection.execute("VACUUM ANALYZE leads_lead")
 
 
 def some_lead_id() -> str:
@@ -294,6 +307,7 @@ def compare(
     for round_number in range(rounds):
         shift = round_number % len(names)
         for config_name in names[shift:] + names[:shift]:
+            reset_dataset()
             config = configurations[config_name]
             paths = config.paths or {endpoint: spec.path for endpoint, spec in endpoints.items()}
             ready = next(iter(paths.values())) if config.app else "/health/ping"
