@@ -114,7 +114,7 @@ def configure_error_reporting(
         default_integrations=False,
         auto_enabling_integrations=False,
         integrations=[
-            LoggingIntegration(level=None, event_level=logging.ERROR),
+            LoggingIntegration(level=None, event_level=logging.ERROR, sentry_logs_level=None),
             ExcepthookIntegration(),
             DedupeIntegration(),
             AtexitIntegration(),
