@@ -86,6 +86,20 @@ class TestCreate:
         lead = Lead.objects.get(pk=body["id"])
         assert (lead.score, lead.source, lead.created_by) == (70, "referral", user)
 
+    def test_reads_only_the_token_and_the_email_rule_before_writing(self, api_client):
+        """No existence check for the actor (just authenticated) or the new uuid4 id."""
+        with CaptureQueriesContext(connection) as queries:
+            assert api_client.post(LEADS, new_lead()).status_code == 201
+        selects = [q["sql"] for q in queries if q["sql"].startswith("SELECT")]
+        assert len(selects) == 2, selects
+        assert "authtoken_token" in selects[0]
+        assert "LOWER" in selects[1]
+
+    def test_unknown_owner_is_still_a_400(self, api_client):
+        body = assert_problem(api_client.post(LEADS, new_lead(owner=987654)), 400)
+        assert list(body["errors"]) == ["owner"]
+        assert Lead.objects.count() == 0
+
     def test_duplicate_email_any_case_is_400_naming_the_field(self, api_client, lead_factory):
         lead_factory(email="ada@example.com")
         body = assert_problem(api_client.post(LEADS, new_lead(email="ADA@Example.com")), 400)
