@@ -32,6 +32,7 @@ from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from intelliflow.problems import problem_json_response
+from observability import multiprocess
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     from prometheus_client import values
@@ -281,4 +282,6 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     # prometheus' own view labels 0.0.4 text as version 1.0.0, which Prometheus 2.x ingests
     # nothing from: the live-Prometheus test caught it.)
     encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
-    return HttpResponse(encoder(registry), content_type=content_type)
+    with multiprocess.reading():  # no worker retired while the files are merged
+        exposition = encoder(registry)
+    return HttpResponse(exposition, content_type=content_type)

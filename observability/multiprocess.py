@@ -9,12 +9,19 @@ any worker answers a scrape by merging them. Two things prometheus_client leaves
   `mark_process_dead`) and folds its counters and histograms into one archive file per type,
   so the totals stay right and the number of files stays bounded.
 
+Retiring and scraping take a lock file in the directory (`flock`: exclusive to retire, shared
+to read), so a scrape never reads a file that is being removed (a 500) nor a worker's values
+both in its own file and already in the archive (a counter that jumps and falls back, which
+Prometheus reads as a reset).
+
 This module imports no Django and creates no metric: the master must not own metric files.
 It imports prometheus_client only inside the functions that need it: prometheus_client picks
 in-memory or file-backed values once, at its import, from PROMETHEUS_MULTIPROC_DIR, so the
 variable must be set before the first import anywhere in the master.
 """
 
+import contextlib
+import fcntl
 import glob
 import os
 import tempfile
@@ -23,6 +30,28 @@ import time
 ENV = "PROMETHEUS_MULTIPROC_DIR"
 SUMMED_TYPES = ("counter", "histogram", "summary")  # merged across processes by summing
 ARCHIVE = "archive"  # takes the place of a pid in the archive files' names
+LOCK_FILE = "retire.lock"  # not *.db: scrapes do not read it
+
+
+@contextlib.contextmanager
+def _locked(directory: str, *, exclusive: bool):
+    fd = os.open(os.path.join(directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # and with it the lock
+
+
+@contextlib.contextmanager
+def reading(directory: str | None = None):
+    """Hold while merging the files for a scrape: no worker is retired meanwhile."""
+    directory = directory or os.environ.get(ENV)
+    if not directory:
+        yield
+        return
+    with _locked(directory, exclusive=False):
+        yield
 
 
 def prepare_directory() -> str:
@@ -64,13 +93,14 @@ def retire_worker(pid: int, directory: str | None = None) -> None:
     directory = directory or os.environ.get(ENV)
     if not directory:
         return
-    multiprocess.mark_process_dead(pid, directory)
-    for dead_gauge in glob.glob(os.path.join(directory, f"gauge_*_{pid}.db")):
-        os.remove(dead_gauge)  # gauges of other modes: a dead process's value means nothing
-    for kind in SUMMED_TYPES:
-        dead_file = os.path.join(directory, f"{kind}_{pid}.db")
-        if os.path.exists(dead_file):
-            _fold_into_archive(directory, kind, dead_file)
+    with _locked(directory, exclusive=True):
+        multiprocess.mark_process_dead(pid, directory)
+        for dead_gauge in glob.glob(os.path.join(directory, f"gauge_*_{pid}.db")):
+            os.remove(dead_gauge)  # gauges of other modes: a dead process's value means nothing
+        for kind in SUMMED_TYPES:
+            dead_file = os.path.join(directory, f"{kind}_{pid}.db")
+            if os.path.exists(dead_file):
+                _fold_into_archive(directory, kind, dead_file)
 
 
 def remove_directory(directory: str | None = None) -> None:
