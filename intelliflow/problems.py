@@ -113,8 +113,11 @@ def exception_handler(exc: Exception, context: dict):
     """DRF's EXCEPTION_HANDLER: DRF's own handling (headers, status), re-shaped as a problem."""
     request = context["request"]
     if isinstance(exc, UNAVAILABLE_ERRORS):
+        from observability.metrics import count_handled_exception  # imports this module
+
         drf_views.set_rollback()
         _log_unavailable(request, exc)
+        count_handled_exception(request._request, exc)
         body = problem(
             request, status=503, type_slug="service-unavailable", detail=UNAVAILABLE_DETAIL
         )

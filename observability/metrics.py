@@ -261,6 +261,19 @@ class PrometheusAfterMiddleware(django_prometheus_middleware.PrometheusAfterMidd
         return super().label_metric(metric, request, response, **labels)
 
 
+def count_handled_exception(request: HttpRequest, exception: Exception) -> None:
+    """Count an exception that a handler turned into a response, as Django's
+    process_exception would have: DRF's handler answers a lost database with a 503 before any
+    middleware sees the exception, and the "Exceptions by type" panels must still show it."""
+    if not settings.METRICS_ENABLED:
+        return
+    metrics = django_prometheus_middleware.Metrics.get_instance()
+    metrics.exceptions_by_type.labels(type=type(exception).__name__).inc()
+    match = getattr(request, "resolver_match", None)
+    if match is not None:
+        metrics.exceptions_by_view.labels(view=match.view_name or "<unnamed view>").inc()
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """The exposition for Prometheus; behind `Authorization: Bearer $METRICS_TOKEN` if set."""
     token = settings.METRICS_TOKEN

@@ -95,6 +95,17 @@ def test_failed_queries_are_counted_by_error_type():
 
 
 @pytest.mark.django_db
+@pytest.mark.urls("tests.observability.urls")
+def test_a_lost_database_answered_503_by_the_api_still_counts_as_an_exception(api_client):
+    by_type = ("django_http_exceptions_total_by_type_total", {"type": "OperationalError"})
+    by_view = ("django_http_exceptions_total_by_view_total", {"view": "database-gone"})
+    with Delta(by_type, by_view) as delta:
+        response = api_client.get("/api/v1/database-gone/")
+    assert response.status_code == 503
+    assert delta.changes == [1, 1]
+
+
+@pytest.mark.django_db
 def test_unknown_methods_and_unmatched_paths_fold_into_one_value(client):
     with Delta(
         (

@@ -1,7 +1,9 @@
 """The project's routes plus views that fail on purpose, for the error-path tests."""
 
+from django.db import OperationalError
 from django.http import HttpRequest
 from django.urls import path
+from rest_framework.decorators import api_view
 
 from intelliflow.urls import urlpatterns as project_urlpatterns
 
@@ -11,6 +13,15 @@ def boom(request: HttpRequest):
     raise RuntimeError("duplicate key: Key (lower(email))=(ada.secret@example.com) already exists")
 
 
-urlpatterns = [path("api/v1/boom/", boom), *project_urlpatterns]
+@api_view(["GET"])
+def database_gone(request):
+    raise OperationalError("connection failed: server closed the connection unexpectedly")
+
+
+urlpatterns = [
+    path("api/v1/boom/", boom),
+    path("api/v1/database-gone/", database_gone, name="database-gone"),
+    *project_urlpatterns,
+]
 
 handler500 = "intelliflow.problems.server_error"
