@@ -11,12 +11,23 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
 
+from observability.multiprocess import memory_directory  # no Django, no metric created
+
 wsgi_app = "intelliflow.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Sync workers, one per core by default; the benchmark (issue 8) revisits workers and threads.
+# Sync workers, one per core. Measured (`make bench-threads`, bench/RESULTS.md): threads per
+# worker (gthread) bought no throughput on the lead endpoints at 4 concurrent clients on 2
+# cores and cost p95 (list 1.47x with 2 threads, 1.71x with 4; create 1.53x / 1.88x): Django
+# work is CPU under the GIL, and a sync worker never runs two requests at once. Scale with
+# workers and pods; GUNICORN_THREADS stays for I/O-heavy deployments to measure for themselves.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+
+# Worker heartbeat files in memory, as gunicorn's docs advise when /tmp is on disk (the metrics
+# directory goes there too, see observability/multiprocess.py; Kubernetes mounts /tmp as a
+# memory emptyDir anyway).
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or memory_directory()
 
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))

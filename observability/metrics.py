@@ -15,6 +15,7 @@ outcomes, route templates), never IDs, e-mails or raw paths. Exemplars are not a
 multiprocess mode; metric → trace correlation is made in the monitoring stack instead.
 """
 
+import glob
 import hmac
 import os
 import platform
@@ -261,6 +262,22 @@ class PrometheusAfterMiddleware(django_prometheus_middleware.PrometheusAfterMidd
         return super().label_metric(metric, request, response, **labels)
 
 
+class StartupSafeMultiProcessCollector(MultiProcessCollector):
+    """prometheus_client's collector, minus one race: a worker that is starting creates its
+    metric file empty and sizes it a moment later, and a scrape that reads it in between
+    fails whole (struct.error, a 500). Such a file holds no value yet: skip it."""
+
+    def collect(self):
+        files = []
+        for path in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(path) >= 8:  # the header: bytes used, then padding
+                    files.append(path)
+            except OSError:
+                continue
+        return self.merge(files, accumulate=True)
+
+
 def count_handled_exception(request: HttpRequest, exception: Exception) -> None:
     """Count an exception that a handler turned into a response, as Django's
     process_exception would have: DRF's handler answers a lost database with a 503 before any
@@ -288,7 +305,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     sample()  # this worker's gauges as of now; the others' are at most one interval old
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)
+        StartupSafeMultiProcessCollector(registry)
     else:
         registry = REGISTRY
     # Negotiated: OpenMetrics when the scraper asks for it, else text format 0.0.4. (django-

@@ -7,6 +7,7 @@ from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from observability import multiprocess
+from observability.metrics import StartupSafeMultiProcessCollector
 
 WORKERS = 40
 
@@ -49,3 +50,11 @@ def test_scrapes_see_exact_totals_while_workers_are_retired(tmp_path):
     assert len(seen) > 3  # the scrapes really raced the retiring
     assert sorted(p.name for p in tmp_path.glob("*.db")) == ["counter_archive.db"]
     assert total(registry) == WORKERS
+
+
+def test_a_starting_workers_empty_file_does_not_fail_the_scrape(tmp_path):
+    write_dead_worker(tmp_path, 1000)
+    (tmp_path / "counter_1001.db").touch()  # created, not yet sized by the new worker
+    registry = CollectorRegistry()
+    StartupSafeMultiProcessCollector(registry, path=str(tmp_path))
+    assert total(registry) == 1
