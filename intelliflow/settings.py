@@ -59,7 +59,7 @@ INSTALLED_APPS = [
 # The one switch for request and query metrics (middleware and database backend).
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 
-# The OTel Django middleware is put first by observability.tracing.instrument() when tracing
+# observability.tracing.TracingMiddleware is put first by tracing.instrument() when tracing
 # is on; correlation and the access line run inside its span and around everything else.
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
