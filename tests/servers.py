@@ -1,9 +1,11 @@
 """Real processes for tests: gunicorn serving the project, free ports, plain HTTP calls."""
 
+import http.server
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -11,6 +13,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]):
+    """`handler` on a free loopback port in a thread; yields the port, shuts down after."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import socket
-import threading
 import time
 from contextlib import contextmanager
 
@@ -18,7 +17,7 @@ from django.core.management.base import CommandError
 
 from observability import checks
 from tests.observability.otlp import otlp_receiver
-from tests.servers import free_port
+from tests.servers import free_port, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -71,13 +70,8 @@ def http_server(status: int = 200):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 class TestSettings:

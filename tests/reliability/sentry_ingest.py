@@ -11,6 +11,8 @@ import threading
 import zlib
 from contextlib import contextmanager
 
+from tests.servers import serving
+
 
 class ReceivedEnvelopes:
     def __init__(self):
@@ -72,11 +74,5 @@ def sentry_ingest():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://public@127.0.0.1:{server.server_address[1]}/1", received
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as port:
+        yield f"http://public@127.0.0.1:{port}/1", received
