@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,6 +288,25 @@ class Endpoint:
     script: Path | None = None
 
 
+def _measure(
+    server: Server,
+    config: Configuration,
+    endpoint: str,
+    spec: Endpoint,
+    seconds: int,
+    connections: int,
+) -> Sample:
+    """One wrk run of `endpoint` against one configuration's server."""
+    return load(
+        server,
+        (config.paths or {}).get(endpoint, spec.path),
+        seconds=seconds,
+        headers=None if config.app else spec.headers,
+        script=None if config.app else spec.script,
+        connections=connections,
+    )
+
+
 def compare(
     configurations: dict[str, Configuration],
     endpoints: dict[str, Endpoint],
@@ -296,34 +315,57 @@ def compare(
     baseline: str,
     name: str,
 ) -> dict:
-    """Rounds of every configuration in rotating order (A/B/C, B/C/A, ...), each started once
-    per round, every endpoint warmed up 2 s then measured; medians over rounds and ratios
-    against `baseline` computed round by round. Printed, and saved as bench/results/NAME.json.
-    `args` comes from comparison_arguments() (rounds, seconds, connections)."""
+    """Every configuration served at once (one gunicorn each, on its own port), then, endpoint
+    by endpoint, each warmed up 2 s and measured in rounds of every configuration in rotating
+    order (A/B/C, B/C/A, ...), so the runs of a pair are seconds apart, not minutes: a
+    machine whose speed drifts (a shared VM) moves both sides of a ratio alike. Medians over
+    rounds; ratios against `baseline` computed round by round. Printed, and saved as
+    bench/results/NAME.json. `args` comes from comparison_arguments() (rounds, seconds,
+    connections). Endpoints run in the order given: reads before lead create grows the table.
+    """
     rounds, seconds, connections = args.rounds, args.seconds, args.connections
     names = list(configurations)
     samples: dict[tuple[str, str], list[Sample]] = {}
-    rss: dict[str, list[int]] = {config: [] for config in names}
-    for round_number in range(rounds):
-        shift = round_number % len(names)
-        for config_name in names[shift:] + names[:shift]:
-            reset_dataset()
+    rss: dict[str, list[int]] = {}
+    reset_dataset()
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for offset, config_name in enumerate(names):
             config = configurations[config_name]
-            paths = config.paths or {endpoint: spec.path for endpoint, spec in endpoints.items()}
-            ready = next(iter(paths.values())) if config.app else "/health/ping"
-            with serve(config.env, ready_path=ready, app=config.app) as server:
-                for endpoint, path in paths.items():
-                    spec = endpoints[endpoint]
-                    common = {
-                        "headers": None if config.app else spec.headers,
-                        "script": None if config.app else spec.script,
-                        "connections": connections,
-                    }
-                    load(server, path, seconds=2, **common)
-                    sample = load(server, path, seconds=seconds, **common)
+            ready = next(iter(config.paths.values())) if config.app else "/health/ping"
+            servers[config_name] = stack.enter_context(
+                serve(config.env, port=8899 + offset, ready_path=ready, app=config.app)
+            )
+        for endpoint, spec in endpoints.items():
+            serving = [
+                name
+                for name in names
+                if not configurations[name].paths or endpoint in configurations[name].paths
+            ]
+            for config_name in serving:  # warm-up
+                _measure(
+                    servers[config_name],
+                    configurations[config_name],
+                    endpoint,
+                    spec,
+                    2,
+                    connections,
+                )
+            for round_number in range(rounds):
+                shift = round_number % len(serving)
+                for config_name in serving[shift:] + serving[:shift]:
+                    sample = _measure(
+                        servers[config_name],
+                        configurations[config_name],
+                        endpoint,
+                        spec,
+                        seconds,
+                        connections,
+                    )
                     samples.setdefault((config_name, endpoint), []).append(sample)
                     print(f"round {round_number + 1} {config_name:13} {endpoint:14} {sample}")
-                rss[config_name] += server.rss_bytes()
+        for config_name, server in servers.items():
+            rss[config_name] = server.rss_bytes()
 
     report = {"rounds": rounds, "seconds": seconds, "connections": connections, "rows": []}
     print(
@@ -355,6 +397,11 @@ def compare(
         config: round(statistics.median(sizes) / 2**20, 1) for config, sizes in rss.items() if sizes
     }
     print("RSS MiB per worker (median):", report["rss_mib_per_worker"])
+    report["rounds_measured"] = [  # every run, so a median can be checked against its spread
+        {"config": config_name, "endpoint": endpoint, **asdict(sample)}
+        for (config_name, endpoint), runs in samples.items()
+        for sample in runs
+    ]
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(report, indent=1))

@@ -18,6 +18,7 @@ instrumentation's per-query SQL parsing and span bookkeeping.
 """
 
 import atexit
+import functools
 import os
 import sys
 import threading
@@ -132,10 +133,23 @@ def _exporter_from_environment() -> SpanExporter | None:
     raise ValueError(f"OTEL_TRACES_EXPORTER={kind!r}: expected otlp, console or none")
 
 
+class HashedOnceResource(Resource):
+    """The SDK's Resource, hashed once. The OTLP encoder groups each batch's spans in a dict
+    keyed by resource, and Resource.__hash__ serialises every attribute to JSON on each call:
+    once per exported span, for a value that never changes (a Resource is immutable)."""
+
+    _hash: int | None = None
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = super().__hash__()
+        return self._hash
+
+
 def build_resource() -> Resource:
     """service.*, deployment.environment.name and a per-process instance id (one per worker);
     OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are merged in by Resource.create."""
-    return Resource.create(
+    resource = Resource.create(
         {
             "service.name": settings.OTEL_SERVICE_NAME,
             "service.version": settings.VERSION,
@@ -144,6 +158,7 @@ def build_resource() -> Resource:
             "process.pid": os.getpid(),
         }
     )
+    return HashedOnceResource(resource.attributes, resource.schema_url)
 
 
 def configure_tracing(
@@ -192,13 +207,26 @@ class RouteToChildSpansProcessor(SpanProcessor):
             span.set_attribute("http.route", attributes["http.route"])
 
 
+@functools.lru_cache(maxsize=256)
+def _is_sensitive_attribute(key: str) -> bool:
+    return scrubbing.is_sensitive_key(key.rsplit(".", 1)[-1])
+
+
+# Span attribute values repeat: the same SQL statements, routes, user agents and addresses,
+# span after span. Each distinct string is scrubbed once (the regexes scan every character);
+# the bound keeps a stream of unique values (paths with ids) from growing it.
+_scrub_text = functools.lru_cache(maxsize=512)(scrubbing.scrub_text)
+
+
 def _scrub_attributes(attributes) -> dict:
     scrubbed = {}
     for key, value in (attributes or {}).items():
         if key == "url.query" and isinstance(value, str):
             scrubbed[key] = scrubbing.scrub_query_string(value)
-        elif scrubbing.is_sensitive_key(key.rsplit(".", 1)[-1]):
+        elif _is_sensitive_attribute(key):
             scrubbed[key] = scrubbing.FILTERED
+        elif isinstance(value, str):
+            scrubbed[key] = _scrub_text(value)
         else:
             scrubbed[key] = scrubbing.scrub(value)
     return scrubbed

@@ -85,6 +85,23 @@ def test_resource_names_the_service_and_this_process(api_client, spans):
     assert resource["service.instance.id"]
 
 
+def test_resource_is_serialised_for_its_hash_once(monkeypatch):
+    """The OTLP encoder hashes the resource of every exported span; the SDK's Resource
+    serialises its attributes to JSON for each hash."""
+    from opentelemetry.sdk import resources
+
+    from observability.tracing import build_resource
+
+    resource = build_resource()
+    serialised = []
+    monkeypatch.setattr(
+        resources, "dumps", lambda *args, **kwargs: serialised.append(1) or "{}"
+    )
+    assert hash(resource) == hash(resource) == hash(resource)
+    assert len(serialised) == 1
+    assert resource == resources.Resource(resource.attributes, resource.schema_url)
+
+
 @pytest.mark.postgres
 def test_database_spans_carry_their_request_route(api_client, lead, spans):
     api_client.get(f"{LEADS}{lead.pk}/")
