@@ -11,7 +11,7 @@ PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
 .PHONY: run test lint format migrate demo-data shell bench bench-db bench-health bench-threads \
-	bench-metrics fuzz soak clean
+	bench-metrics bench-instructions fuzz soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,7 +60,7 @@ test: lint
 
 # What observability costs: off / production / 100 % sampling / bare WSGI (PostgreSQL and wrk).
 bench: $(VENV)/.runtime-installed
-	$(BIN)/python -m bench.observability --rounds 3 --seconds 6
+	$(BIN)/python -m bench.observability --rounds 6 --seconds 4
 
 # Pool vs persistent vs per-request connections under gunicorn (needs PostgreSQL and wrk).
 bench-db: $(VENV)/.runtime-installed
@@ -77,6 +77,11 @@ bench-threads: $(VENV)/.runtime-installed
 # /metrics scrape time at start vs after a 60 s soak with worker recycling (PostgreSQL and wrk).
 bench-metrics: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.metrics_soak --seconds 60 --max-requests 100
+
+# The cost of each observability piece in CPU instructions per request, under valgrind's
+# callgrind: deterministic where wrk's throughput drifts (needs PostgreSQL and valgrind).
+bench-instructions: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.instructions --requests 40
 
 # Reliability, longer than CI runs it (tests/reliability; PostgreSQL as for `make test`).
 # A randomised fuzzing session: schemathesis' coverage phase too, many examples per operation,

@@ -13,7 +13,6 @@
 import logging
 import time
 import traceback
-from datetime import UTC, datetime
 
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject, empty
@@ -76,9 +75,15 @@ class ContextFilter(logging.Filter):
         return True
 
 
+_second: tuple[int, str] = (-1, "")  # the last second formatted, reused by its records
+
+
 def _timestamp(record: logging.LogRecord) -> str:
-    moment = datetime.fromtimestamp(record.created, tz=UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{int(record.msecs):03d}Z"
+    global _second
+    seconds = int(record.created)
+    if _second[0] != seconds:
+        _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    return f"{_second[1]}.{int(record.msecs):03d}Z"
 
 
 def _extras(record: logging.LogRecord) -> dict:

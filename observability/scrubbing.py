@@ -6,6 +6,7 @@ addresses and credentials, which also catches them inside free text such as a Po
 "Key (lower(email))=(ada@example.com) already exists" error message.
 """
 
+import functools
 import re
 from urllib.parse import parse_qsl, urlencode
 
@@ -31,7 +32,12 @@ CREDENTIAL = re.compile(r"(?i)\b(token|bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 
 
 def is_sensitive_key(key) -> bool:
-    return isinstance(key, str) and key.lower().replace("_", "-") in _NORMALISED_KEYS
+    return isinstance(key, str) and _is_sensitive_name(key)
+
+
+@functools.lru_cache(maxsize=1024)  # the same keys come back on every log line and span
+def _is_sensitive_name(key: str) -> bool:
+    return key.lower().replace("_", "-") in _NORMALISED_KEYS
 
 
 _NORMALISED_KEYS = frozenset(key.replace("_", "-") for key in SENSITIVE_KEYS)
@@ -41,6 +47,11 @@ def scrub_text(text: str) -> str:
     """Replace e-mail addresses and credentials inside free text."""
     if "@" in text:
         text = EMAIL.sub(FILTERED, text)
+    # A credential is a keyword, whitespace, then the secret, so text with no whitespace
+    # between two words holds none; str.split() and the regex's \s agree on what whitespace
+    # is. Most values (paths, routes, ids) are single words and skip the regex.
+    if len(text.split(maxsplit=1)) < 2:
+        return text
     return CREDENTIAL.sub(lambda match: f"{match.group(1)} {FILTERED}", text)
 
 

@@ -110,6 +110,14 @@ def test_credentials_in_free_text_are_filtered():
     )
 
 
+@pytest.mark.parametrize("space", ["\t", "\n", "\u00a0", "\u2003", "\u3000"])
+def test_credentials_behind_any_whitespace_are_filtered(space):
+    # scrub_text skips its credential regex for single words; every kind of whitespace the
+    # regex knows must still count as a separator.
+    text = f"Bearer{space}abcdef0123456789"
+    assert scrubbing.scrub_text(text) == "Bearer [Filtered]"
+
+
 def test_sentry_scrub_event_filters_request_parts():
     from observability.errors import scrub_event
 

@@ -1,0 +1,221 @@
+"""What each observability piece costs, in CPU instructions per request (valgrind's callgrind).
+
+    .venv/bin/python -m bench.instructions [--requests 40] [--endpoints list create retrieve]
+                                           [--configurations off +metrics ...]
+
+Throughput ratios from wrk move with everything else the machine does; on a shared VM a
+configuration's throughput drifted 2x between rounds. An instruction count does not: the same
+code, inputs and environment give the same count (within 0.5 % here, run after run), whatever
+else the machine is doing. So this bench attributes the cost piece by piece, deterministically,
+beside `bench.observability`'s wrk figures, which remain the measure of throughput and latency.
+
+For each configuration and endpoint a fresh process runs the WSGI application in-process under
+callgrind, without a server or sockets of its own: it warms up, then the counters are zeroed,
+`--requests` requests run, every queued span is exported (to the bench's local OTLP sink, as in
+bench.observability), and the counters are dumped. All threads count, so the span export thread
+is included. PostgreSQL's own work is not (it is another process). One export at the end for
+all the requests' spans: the OTLP POST's fixed cost is spread over fewer spans than the
+default 512-span batches, so tracing figures lean high.
+
+Needs valgrind (`apt-get install valgrind`). About a minute per configuration and endpoint.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import observability.multiprocess as metric_files
+from bench import harness, observability
+
+# Each piece alone on top of "off" (variable-name prefixes of bench.observability's production
+# configuration), then all together.
+PIECES = {
+    "+metrics": ("METRICS_",),
+    "+json logs": ("LOG_",),
+    "+sentry": ("SENTRY_",),
+    "+tracing 10%": ("OTEL_",),
+}
+
+
+def configurations(sink_port: int) -> dict[str, dict]:
+    named = observability.configurations(sink_port)
+    off, production, sampled = named["off"], named["production"], named["sampled-100%"]
+
+    def piece(source: dict, prefixes: tuple[str, ...]) -> dict:
+        return {**off, **{key: value for key, value in source.items() if key.startswith(prefixes)}}
+
+    return {
+        "off": off,
+        **{name: piece(production, prefixes) for name, prefixes in PIECES.items()},
+        "+tracing 100%": piece(sampled, PIECES["+tracing 10%"]),
+        "production": production,
+        "sampled-100%": sampled,
+    }
+
+
+def child(token: str, lead_id: str, endpoint: str, requests: int) -> None:
+    """In the measured process: warm up, then run `requests` between two handshakes."""
+    import io
+    import json
+    import uuid
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
+    from opentelemetry import trace
+
+    from intelliflow.wsgi import application
+
+    counter = iter(range(10**9))
+    prefix = uuid.uuid4().hex[:12]
+
+    def environ(method: str, path: str, query: str = "", body: bytes = b"") -> dict:
+        return {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": query,
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_AUTHORIZATION": f"Token {token}",
+            "HTTP_USER_AGENT": "bench",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+            "wsgi.version": (1, 0),
+        }
+
+    def create() -> dict:
+        email = f"i{prefix}-{next(counter)}@bench.example"  # reset_dataset() deletes these
+        body = {"first_name": "Bench", "last_name": "Lead", "email": email, "source": "web"}
+        return environ("POST", "/api/v1/leads/", body=json.dumps(body).encode())
+
+    make = {
+        "list": lambda: environ("GET", "/api/v1/leads/", "page_size=50"),
+        "create": create,
+        "retrieve": lambda: environ("GET", f"/api/v1/leads/{lead_id}/"),
+    }[endpoint]
+
+    def call() -> None:
+        statuses = []
+        body = application(make(), lambda status, headers, exc_info=None: statuses.append(status))
+        for _ in body:
+            pass
+        body.close()
+        if not statuses[0].startswith("2"):
+            raise SystemExit(f"{endpoint}: {statuses[0]}")
+
+    def export_all() -> None:
+        provider = trace.get_tracer_provider()
+        if hasattr(provider, "force_flush"):
+            provider.force_flush()
+
+    for _ in range(30):
+        call()
+    export_all()
+    print("READY", flush=True)
+    sys.stdin.readline()
+    for _ in range(requests):
+        call()
+    export_all()
+    print("DONE", flush=True)
+    sys.stdin.readline()
+
+
+def count(env: dict, token: str, lead_id: str, endpoint: str, requests: int) -> float:
+    """Instructions per request of one configuration on one endpoint."""
+    out = Path(tempfile.mkdtemp(prefix="callgrind-"))
+    process = subprocess.Popen(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--dump-instr=no",
+            f"--callgrind-out-file={out}/callgrind.out.%p",
+            harness.PYTHON,
+            "-m",
+            "bench.instructions",
+            "--child",
+            token,
+            lead_id,
+            endpoint,
+            str(requests),
+        ],
+        cwd=harness.ROOT,
+        env={
+            **os.environ,
+            **harness.BASE_ENV,
+            **env,
+            # Multiprocess mode, as under gunicorn: every metric update writes its mmap file.
+            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(dir=metric_files.memory_directory()),
+        },
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+    def expect(word: str) -> None:
+        for line in process.stdout:
+            if line.startswith(word):
+                return
+        raise RuntimeError(f"{endpoint}: the measured process ended before {word}")
+
+    def control(option: str) -> None:
+        subprocess.run(
+            ["callgrind_control", option, str(process.pid)], check=True, capture_output=True
+        )
+
+    try:
+        expect("READY")
+        control("--zero")
+        process.stdin.write("\n")
+        process.stdin.flush()
+        expect("DONE")
+        control("--dump")
+        process.stdin.write("\n")
+        process.stdin.flush()
+        process.wait(timeout=120)
+    finally:
+        process.kill()
+    # The first dump after the zeroing holds exactly the measured requests.
+    (dump,) = out.glob("callgrind.out.*.1")
+    total = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(), re.M)
+    return int(total.group(1)) / requests
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        token, lead_id, endpoint, requests = sys.argv[2:6]
+        return child(token, lead_id, endpoint, int(requests))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--endpoints", nargs="+", default=["list", "create", "retrieve"])
+    parser.add_argument("--configurations", nargs="+")
+    args = parser.parse_args()
+    token = harness.prepare_database()
+    harness.reset_dataset()
+    lead_id = harness.some_lead_id()
+    configs = configurations(observability.start_sink())
+    names = args.configurations or list(configs)
+    print(f"{'endpoint':9} {'configuration':15} {'M instr/req':>11} {'÷ first':>7}")
+    for endpoint in args.endpoints:
+        base = None
+        for name in names:
+            per_request = count(configs[name], token, lead_id, endpoint, args.requests)
+            base = base or per_request
+            ratio = per_request / base
+            print(f"{endpoint:9} {name:15} {per_request / 1e6:11.2f} {ratio:7.3f}", flush=True)
+        harness.reset_dataset()
+
+
+if __name__ == "__main__":
+    main()
