@@ -51,6 +51,11 @@ def configurations(sink_port: int) -> dict[str, dict]:
     return {
         "off": off,
         **{name: piece(production, prefixes) for name, prefixes in PIECES.items()},
+        # What every request pays, sampled or not: context, ids, the sampler's decision.
+        "+tracing 0%": {
+            **piece(production, PIECES["+tracing 10%"]),
+            "OTEL_TRACES_SAMPLER": "parentbased_always_off",
+        },
         "+tracing 100%": piece(sampled, PIECES["+tracing 10%"]),
         "production": production,
         "sampled-100%": sampled,
@@ -61,6 +66,7 @@ def child(token: str, lead_id: str, endpoint: str, requests: int) -> None:
     """In the measured process: warm up, then run `requests` between two handshakes."""
     import io
     import json
+    import random
     import uuid
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
@@ -124,6 +130,8 @@ def child(token: str, lead_id: str, endpoint: str, requests: int) -> None:
     export_all()
     print("READY", flush=True)
     sys.stdin.readline()
+    # Trace ids come from `random`; seeded, the ratio sampler picks the same requests each run.
+    random.seed(2026)
     for _ in range(requests):
         call()
     export_all()
