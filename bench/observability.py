@@ -1,6 +1,7 @@
 """What does observability cost? All off vs production vs 100 % sampling vs a bare WSGI app.
 
-    .venv/bin/python -m bench.observability [--rounds 3] [--seconds 6] [--connections 4]
+    .venv/bin/python -m bench.observability [--rounds 6] [--seconds 4] [--connections 4]
+                                            [--only "lead list" "lead create" ...]
 
 Each round starts gunicorn (2 sync workers, PostgreSQL with demo leads) once per configuration,
 in rotating order, warms each endpoint up and drives it with wrk on loopback. Telemetry goes
@@ -65,13 +66,15 @@ def configurations(sink_port: int) -> dict[str, dict]:
 
 
 def main() -> None:
-    args = harness.comparison_arguments(__doc__)
+    args = harness.comparison_arguments(__doc__, only=(str, []))
     endpoints = {
         **harness.lead_endpoints(harness.prepare_database(), CREATE_SCRIPT),
         "/health/ping": harness.Endpoint("/health/ping"),
         "/health/ready": harness.Endpoint("/health/ready"),
         "/metrics": harness.Endpoint("/metrics", {"Authorization": "Bearer bench-token"}),
     }
+    if args.only:  # e.g. --only "lead list" "lead create"
+        endpoints = {name: spec for name, spec in endpoints.items() if name in args.only}
     configs = {
         name: harness.Configuration(env) for name, env in configurations(start_sink()).items()
     }
@@ -83,7 +86,7 @@ def main() -> None:
         endpoints,
         args,
         baseline="off",
-        name="observability",
+        name=f"observability-c{args.connections}",
     )
 
 

@@ -94,9 +94,7 @@ def test_resource_is_serialised_for_its_hash_once(monkeypatch):
 
     resource = build_resource()
     serialised = []
-    monkeypatch.setattr(
-        resources, "dumps", lambda *args, **kwargs: serialised.append(1) or "{}"
-    )
+    monkeypatch.setattr(resources, "dumps", lambda *args, **kwargs: serialised.append(1) or "{}")
     assert hash(resource) == hash(resource) == hash(resource)
     assert len(serialised) == 1
     assert resource == resources.Resource(resource.attributes, resource.schema_url)
