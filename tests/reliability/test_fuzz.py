@@ -114,8 +114,15 @@ def fuzz_state(db, settings, spans, sentry_transport, json_logs):
     settings.ALLOWED_HOSTS = ["localhost"]
     user = UserFactory(username="fuzzer")
     token = Token.objects.create(user=user).key
+    # Distinctive names: Faker's surnames include "Le" and "Ng", which any span's text may
+    # contain by chance (a fuzzed `?ordering=Le` is kept, it is a safe parameter).
     leads = [
-        LeadFactory(email=f"seeded.person{n}@fuzz-customer.example", phone=f"+44 20 7946 {n:04d}")
+        LeadFactory(
+            first_name=f"Seededfirst{n}",
+            last_name=f"Seededlast{n}",
+            email=f"seeded.person{n}@fuzz-customer.example",
+            phone=f"+44 20 7946 {n:04d}",
+        )
         for n in range(SEEDED_LEADS)
     ]
     LEAD_IDS[:] = [str(lead.pk) for lead in leads]
