@@ -400,3 +400,11 @@ class TestThrottling:
         assert_problem(response, 429)
         assert int(response["Retry-After"]) > 0
         cache.clear()
+
+
+def test_timestamps_are_utc_whatever_time_zone_is_active(api_client, lead):
+    # LeadSerializer renders in UTC without looking up the active zone (see UTCDateTimeField).
+    with timezone.override("Asia/Tokyo"):
+        body = api_client.get(detail_url(lead)).json()
+    assert body["created_at"] == lead.created_at.isoformat().replace("+00:00", "Z")
+    assert body["converted_at"] is None
