@@ -141,63 +141,60 @@ def child(token: str, lead_id: str, endpoint: str, requests: int) -> None:
 
 def count(env: dict, token: str, lead_id: str, endpoint: str, requests: int) -> float:
     """Instructions per request of one configuration on one endpoint."""
-    out = Path(tempfile.mkdtemp(prefix="callgrind-"))
-    process = subprocess.Popen(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--dump-instr=no",
-            f"--callgrind-out-file={out}/callgrind.out.%p",
-            harness.PYTHON,
-            "-m",
-            "bench.instructions",
-            "--child",
-            token,
-            lead_id,
-            endpoint,
-            str(requests),
-        ],
-        cwd=harness.ROOT,
-        env={
-            **os.environ,
-            **harness.BASE_ENV,
-            **env,
+    with (
+        tempfile.TemporaryDirectory(prefix="callgrind-") as out,
+        tempfile.TemporaryDirectory(dir=metric_files.memory_directory()) as metrics_dir,
+        open(Path(out) / "stderr", "w+") as stderr,
+    ):
+        process = subprocess.Popen(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--dump-instr=no",
+                f"--callgrind-out-file={out}/callgrind.out.%p",
+                harness.PYTHON,
+                "-m",
+                "bench.instructions",
+                "--child",
+                token,
+                lead_id,
+                endpoint,
+                str(requests),
+            ],
+            cwd=harness.ROOT,
             # Multiprocess mode, as under gunicorn: every metric update writes its mmap file.
-            "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(dir=metric_files.memory_directory()),
-        },
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-
-    def expect(word: str) -> None:
-        for line in process.stdout:
-            if line.startswith(word):
-                return
-        raise RuntimeError(f"{endpoint}: the measured process ended before {word}")
-
-    def control(option: str) -> None:
-        subprocess.run(
-            ["callgrind_control", option, str(process.pid)], check=True, capture_output=True
+            env={**os.environ, **harness.BASE_ENV, **env, "PROMETHEUS_MULTIPROC_DIR": metrics_dir},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
         )
 
-    try:
-        expect("READY")
-        control("--zero")
-        process.stdin.write("\n")
-        process.stdin.flush()
-        expect("DONE")
-        control("--dump")
-        process.stdin.write("\n")
-        process.stdin.flush()
-        process.wait(timeout=120)
-    finally:
-        process.kill()
-    # The first dump after the zeroing holds exactly the measured requests.
-    (dump,) = out.glob("callgrind.out.*.1")
-    total = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(), re.M)
-    return int(total.group(1)) / requests
+        def expect(word: str) -> None:
+            for line in process.stdout:  # the app's log lines go by too
+                if line.startswith(word):
+                    return
+            stderr.seek(0)
+            raise RuntimeError(f"{endpoint}: ended before {word}:\n{stderr.read()[-2000:]}")
+
+        def control(option: str) -> None:
+            command = ["callgrind_control", option, str(process.pid)]
+            subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+        try:
+            expect("READY")
+            control("--zero")
+            process.stdin.write("\n")
+            process.stdin.flush()
+            expect("DONE")
+            control("--dump")
+            process.communicate("\n", timeout=120)  # reads what it still logs while exiting
+        finally:
+            process.kill()
+        # The first dump after the zeroing holds exactly the measured requests.
+        (dump,) = Path(out).glob("callgrind.out.*.1")
+        total = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(), re.M)
+        return int(total.group(1)) / requests
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.observability [--rounds 6] [--seconds 4] [--connections 4]
                                             [--only "lead list" "lead create" ...]
 
-Each round starts gunicorn (2 sync workers, PostgreSQL with demo leads) once per configuration,
-in rotating order, warms each endpoint up and drives it with wrk on loopback. Telemetry goes
+One gunicorn per configuration (2 sync workers, PostgreSQL with demo leads), all served at
+once; each endpoint is warmed up, then driven with wrk on loopback in rounds of every
+configuration in rotating order, runs seconds apart (bench/harness.py). Telemetry goes
 to a local sink (OTLP/HTTP and Sentry envelopes answered 200 and thrown away), so exporting
 costs what it costs but no collector's CPU is counted. Reported: medians over rounds,
 p50/p95/p99, server CPU per request, RSS per worker, and ratios computed pair by pair

@@ -81,9 +81,11 @@ _second: tuple[int, str] = (-1, "")  # the last second formatted, reused by its 
 def _timestamp(record: logging.LogRecord) -> str:
     global _second
     seconds = int(record.created)
-    if _second[0] != seconds:
-        _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
-    return f"{_second[1]}.{int(record.msecs):03d}Z"
+    cached = _second  # read once: another thread may replace it meanwhile
+    if cached[0] != seconds:
+        cached = _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    milliseconds = int((record.created - seconds) * 1000)  # from the same float as `seconds`
+    return f"{cached[1]}.{milliseconds:03d}Z"
 
 
 def _extras(record: logging.LogRecord) -> dict:

@@ -207,15 +207,11 @@ class RouteToChildSpansProcessor(SpanProcessor):
             span.set_attribute("http.route", attributes["http.route"])
 
 
-@functools.lru_cache(maxsize=256)
-def _is_sensitive_attribute(key: str) -> bool:
-    return scrubbing.is_sensitive_key(key.rsplit(".", 1)[-1])
-
-
 # Span attribute values repeat: the same SQL statements, routes, user agents and addresses,
 # span after span. Each distinct string is scrubbed once (the regexes scan every character);
-# the bound keeps a stream of unique values (paths with ids) from growing it.
-_scrub_text = functools.lru_cache(maxsize=512)(scrubbing.scrub_text)
+# the bounds keep a stream of unique or long values (paths with ids, stack traces) out.
+_scrub_repeated_text = functools.lru_cache(maxsize=512)(scrubbing.scrub_text)
+CACHED_TEXT_MAX_LENGTH = 4096
 
 
 def _scrub_attributes(attributes) -> dict:
@@ -223,10 +219,10 @@ def _scrub_attributes(attributes) -> dict:
     for key, value in (attributes or {}).items():
         if key == "url.query" and isinstance(value, str):
             scrubbed[key] = scrubbing.scrub_query_string(value)
-        elif _is_sensitive_attribute(key):
+        elif scrubbing.is_sensitive_key(key.rsplit(".", 1)[-1]):
             scrubbed[key] = scrubbing.FILTERED
-        elif isinstance(value, str):
-            scrubbed[key] = _scrub_text(value)
+        elif isinstance(value, str) and len(value) <= CACHED_TEXT_MAX_LENGTH:
+            scrubbed[key] = _scrub_repeated_text(value)
         else:
             scrubbed[key] = scrubbing.scrub(value)
     return scrubbed

@@ -140,3 +140,15 @@ def test_text_format_is_one_readable_line():
         TextFormatter(), lambda logger: logger.info("hello %s", "you", extra={"k": 1})
     )
     assert re.fullmatch(r"\S+Z INFO +tests\.logging\.unit hello you k=1\n", output)
+
+
+def test_timestamps_keep_each_records_own_second_and_milliseconds():
+    # The formatted second is cached; a late record from the previous second, formatted after
+    # the next one, must still get its own second, and .9996 must not round up into the next.
+    from observability.logging import _timestamp
+
+    late = logging.makeLogRecord({"created": 1_800_000_000.9996})
+    next_second = logging.makeLogRecord({"created": 1_800_000_001.0004})
+    assert _timestamp(next_second) == "2027-01-15T08:00:01.000Z"
+    assert _timestamp(late) == "2027-01-15T08:00:00.999Z"
+    assert _timestamp(next_second) == "2027-01-15T08:00:01.000Z"
