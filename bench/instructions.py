@@ -64,56 +64,42 @@ def configurations(sink_port: int) -> dict[str, dict]:
 
 def child(token: str, lead_id: str, endpoint: str, requests: int) -> None:
     """In the measured process: warm up, then run `requests` between two handshakes."""
-    import io
-    import json
     import random
     import uuid
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
+    from django.test import RequestFactory
     from opentelemetry import trace
 
     from intelliflow.wsgi import application
 
-    counter = iter(range(10**9))
+    factory = RequestFactory(
+        SERVER_NAME="127.0.0.1",
+        HTTP_HOST="127.0.0.1",
+        HTTP_USER_AGENT="bench",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
     prefix = uuid.uuid4().hex[:12]
 
-    def environ(method: str, path: str, query: str = "", body: bytes = b"") -> dict:
-        return {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "QUERY_STRING": query,
-            "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "8000",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_AUTHORIZATION": f"Token {token}",
-            "HTTP_USER_AGENT": "bench",
-            "REMOTE_ADDR": "127.0.0.1",
-            "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(body)),
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-            "wsgi.version": (1, 0),
-        }
-
-    def create() -> dict:
-        email = f"i{prefix}-{next(counter)}@bench.example"  # reset_dataset() deletes these
+    def environ(number: int) -> dict:
+        """The WSGI environ of one request, as a server would pass it."""
+        if endpoint == "list":
+            return factory.get("/api/v1/leads/", {"page_size": 50}).environ
+        if endpoint == "retrieve":
+            return factory.get(f"/api/v1/leads/{lead_id}/").environ
+        email = f"i{prefix}-{number}@bench.example"  # reset_dataset() deletes these
         body = {"first_name": "Bench", "last_name": "Lead", "email": email, "source": "web"}
-        return environ("POST", "/api/v1/leads/", body=json.dumps(body).encode())
+        return factory.post("/api/v1/leads/", body, content_type="application/json").environ
 
-    make = {
-        "list": lambda: environ("GET", "/api/v1/leads/", "page_size=50"),
-        "create": create,
-        "retrieve": lambda: environ("GET", f"/api/v1/leads/{lead_id}/"),
-    }[endpoint]
+    # Built before the counters start: only the application's work is measured.
+    warm_up = [environ(number) for number in range(30)]
+    measured = [environ(number) for number in range(30, 30 + requests)]
 
-    def call() -> None:
+    def call(request_environ: dict) -> None:
         statuses = []
-        body = application(make(), lambda status, headers, exc_info=None: statuses.append(status))
+        body = application(
+            request_environ, lambda status, headers, exc_info=None: statuses.append(status)
+        )
         for _ in body:
             pass
         body.close()
@@ -125,15 +111,15 @@ def child(token: str, lead_id: str, endpoint: str, requests: int) -> None:
         if hasattr(provider, "force_flush"):
             provider.force_flush()
 
-    for _ in range(30):
-        call()
+    for request_environ in warm_up:
+        call(request_environ)
     export_all()
     print("READY", flush=True)
     sys.stdin.readline()
     # Trace ids come from `random`; seeded, the ratio sampler picks the same requests each run.
     random.seed(2026)
-    for _ in range(requests):
-        call()
+    for request_environ in measured:
+        call(request_environ)
     export_all()
     print("DONE", flush=True)
     sys.stdin.readline()
