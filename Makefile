@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell bench bench-db bench-health bench-threads \
+.PHONY: run test lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads \
 	bench-metrics bench-instructions fuzz soak clean
 
 $(BIN)/python:
@@ -24,7 +24,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
-run migrate demo-data shell: export DJANGO_DEBUG ?= true
+run migrate demo-data shell check-observability: export DJANGO_DEBUG ?= true
 
 migrate: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
@@ -38,6 +38,11 @@ demo-data: migrate
 
 shell: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py shell
+
+# Does observability really work here? With the same development defaults as `make run`;
+# ARGS="--stack" also probes the bundled stack, ARGS="--json" prints JSON.
+check-observability: $(VENV)/.runtime-installed
+	$(BIN)/python manage.py check_observability $(ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -11,7 +11,13 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
 
-from observability.multiprocess import memory_directory  # no Django, no metric created
+import environ
+
+from intelliflow import __version__
+from observability.logging import logging_config
+from observability.multiprocess import memory_directory
+
+_env = environ.Env()
 
 wsgi_app = "intelliflow.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -37,10 +43,19 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 
-# The app writes its own access line; gunicorn's would be a second, unstructured copy.
+# The app writes its own access line; gunicorn's would be a second copy.
 accesslog = None
-errorlog = "-"
-loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# gunicorn's own lines (listening, worker boot, WORKER TIMEOUT, crashes) as JSON lines of the
+# app's schema on stdout, so the log pipeline keeps them: the same configuration as Django's
+# LOGGING, from the same variables (settings.py reads them for Django).
+_debug = _env.bool("DJANGO_DEBUG", default=False)
+logconfig_dict = logging_config(
+    level=_env.str("LOG_LEVEL", default="INFO").upper(),
+    log_format=_env.str("LOG_FORMAT", default="json").lower(),
+    service=_env.str("OTEL_SERVICE_NAME", default="intelliflow-crm"),
+    environment=_env.str("DJANGO_ENV", default="development" if _debug else "production"),
+    version=__version__,
+)
 
 # gunicorn 27 opens a control socket under $HOME by default; we neither need nor want one.
 control_socket_disable = True

@@ -12,6 +12,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from intelliflow import __version__
+from observability.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -22,19 +23,27 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 DJANGO_ENV = env.str("DJANGO_ENV", default="development" if DEBUG else "production")
 VERSION = __version__
 
+# Required without DEBUG. A missing key is not an import error here, so that
+# `check_observability` and `check --deploy` can still load the settings and report it; serving
+# fails fast instead (intelliflow/wsgi.py, asgi.py), and Django refuses an empty key on first use.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false. Set it to a long random "
-            "value (python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set "
-            "DJANGO_DEBUG=true for local development."
-        )
+SECRET_KEY_MISSING = (
+    "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false. Set it to a long random value "  # noqa: S105
+    "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or set DJANGO_DEBUG=true "
+    "for local development."
+)
+if not SECRET_KEY and DEBUG:
     SECRET_KEY = "django-insecure-development-only-key"  # noqa: S105 - only ever used with DEBUG
 
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
+# On Kubernetes kubelet's probes and Prometheus' scrapes call the pod by its IP
+# (`Host: <pod IP>:8000`): the Deployment passes the pod's own IP (downward API, status.podIP),
+# and that one address is allowed too. Any other Host is still refused.
+POD_IP = env.str("POD_IP", default="")
+if POD_IP:
+    ALLOWED_HOSTS.append(f"[{POD_IP}]" if ":" in POD_IP else POD_IP)
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -300,40 +309,13 @@ ACCESS_LOG_PROBES = env.bool("ACCESS_LOG_PROBES", default=False)
 PROBE_PATH_PREFIXES = ("/health/", "/health", "/metrics")
 OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="intelliflow-crm")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"context": {"()": "observability.logging.ContextFilter"}},
-    "formatters": {
-        "json": {
-            "()": "observability.logging.JsonFormatter",
-            "service": OTEL_SERVICE_NAME,
-            "environment": DJANGO_ENV,
-            "version": VERSION,
-        },
-        "text": {"()": "observability.logging.TextFormatter"},
-    },
-    "handlers": {
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
-            "formatter": LOG_FORMAT,
-            "filters": ["context"],
-        },
-    },
-    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django's own handlers (console in DEBUG, mail_admins) are replaced by the root's.
-        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
-        "django.server": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
-        # Noisy loggers pinned: SQL per query, SDK internals, HTTP client chatter.
-        "django.db.backends": {"level": "WARNING"},
-        "sentry_sdk": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-        "opentelemetry": {"level": "WARNING"},
-        "psycopg": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(
+    level=LOG_LEVEL,
+    log_format=LOG_FORMAT,
+    service=OTEL_SERVICE_NAME,
+    environment=DJANGO_ENV,
+    version=VERSION,
+)
 
 # --- Metrics (Prometheus) ----------------------------------------------------------------------
 # /metrics answers Prometheus; with METRICS_TOKEN set it wants `Authorization: Bearer <token>`.
@@ -352,27 +334,28 @@ PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready reports unapplied migratio
 
 # --- The bundled stack, for `manage.py check_observability --stack` -----------------------------
 
+# Keyed by the docker-compose.yml service names, which the hints print.
 OBSERVABILITY_STACK_URLS = {
-    "collector": env.str("OTEL_COLLECTOR_HEALTH_URL", default="http://localhost:13133/"),
+    "otel-collector": env.str("OTEL_COLLECTOR_HEALTH_URL", default="http://localhost:13133/"),
     "prometheus": env.str("PROMETHEUS_URL", default="http://localhost:9090") + "/-/ready",
+    "alertmanager": env.str("ALERTMANAGER_URL", default="http://localhost:9093") + "/-/ready",
     "loki": env.str("LOKI_URL", default="http://localhost:3100") + "/ready",
     "tempo": env.str("TEMPO_URL", default="http://localhost:3200") + "/ready",
     "grafana": env.str("GRAFANA_URL", default="http://localhost:3001") + "/api/health",
 }
 # Checked by default only when one of them is configured explicitly.
 OBSERVABILITY_STACK_CONFIGURED = any(
-    name in env for name in ("OTEL_COLLECTOR_HEALTH_URL", "PROMETHEUS_URL", "LOKI_URL", "TEMPO_URL",
-                             "GRAFANA_URL")
+    name in env for name in ("OTEL_COLLECTOR_HEALTH_URL", "PROMETHEUS_URL", "ALERTMANAGER_URL",
+                             "LOKI_URL", "TEMPO_URL", "GRAFANA_URL")
 )  # fmt: skip
 
 # --- Tracing (OpenTelemetry) -------------------------------------------------------------------
-# The seed's OTEL_ENABLED switch; the standard OTEL_SDK_DISABLED wins. Everything else is read
-# by the SDK from the standard variables (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER,
-# OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_RESOURCE_ATTRIBUTES, ...).
+# The OTEL_ENABLED switch (off unless set); the standard OTEL_SDK_DISABLED wins. Everything
+# else is read by the SDK from the standard variables (OTEL_EXPORTER_OTLP_ENDPOINT,
+# OTEL_TRACES_EXPORTER, OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG, OTEL_RESOURCE_ATTRIBUTES).
 
-OTEL_ENABLED = env.bool("OTEL_ENABLED", default=False) and not env.bool(
-    "OTEL_SDK_DISABLED", default=False
-)
+OTEL_SDK_DISABLED = env.bool("OTEL_SDK_DISABLED", default=False)
+OTEL_ENABLED = env.bool("OTEL_ENABLED", default=False) and not OTEL_SDK_DISABLED
 
 # --- Errors (Sentry) ---------------------------------------------------------------------------
 

@@ -10,11 +10,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
 django.setup(set_prefix=False)
 
 from health.fastpath import PingFastPath  # noqa: E402 - needs settings
-from observability import metrics, tracing  # noqa: E402 - needs settings
+from observability import startup  # noqa: E402 - needs settings
 
 # Before the handler is built, so the tracing middleware is part of its chain.
-tracing.setup_for_process()
-metrics.start_sampler()  # pool and process gauges of this worker
+startup.start_serving_process()
 
 application = PingFastPath(WSGIHandler())
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import checks as django_checks
+from django.core.exceptions import ImproperlyConfigured
 
 PASS, WARN, FAIL = "pass", "warn", "fail"
 NETWORK_TIMEOUT_SECONDS = 2.0
@@ -84,7 +85,21 @@ def check_settings() -> list[Finding]:
         )
     else:
         found.append(Finding("settings", "debug", PASS, f"DEBUG={settings.DEBUG} in {env!r}"))
-    if production() and len(settings.SECRET_KEY) < 32:
+    try:
+        secret_key = settings.SECRET_KEY
+    except ImproperlyConfigured:  # Django refuses an empty key on access
+        secret_key = ""
+    if not secret_key:
+        found.append(
+            Finding(
+                "settings",
+                "secret key",
+                FAIL,
+                "DJANGO_SECRET_KEY is not set: the app refuses to serve",
+                settings.SECRET_KEY_MISSING,
+            )
+        )
+    elif production() and len(secret_key) < 32:
         found.append(
             Finding(
                 "settings",
@@ -430,9 +445,22 @@ def check_metrics() -> list[Finding]:
     # As a real client would ask, with a Host the app accepts (the test client's "testserver"
     # is refused wherever ALLOWED_HOSTS is set properly).
     allowed = [h.lstrip(".") for h in settings.ALLOWED_HOSTS if h not in ("*", "")]
-    host = allowed[0] if allowed else "localhost"
-    response = Client(raise_request_exception=False, HTTP_HOST=host).get("/metrics", **headers)
-    if response.status_code != 200 or b"django_http" not in response.content:
+    response = (
+        Client(raise_request_exception=False, HTTP_HOST=allowed[0]).get("/metrics", **headers)
+        if allowed
+        else None
+    )
+    if response is None:
+        found.append(
+            Finding(
+                "metrics",
+                "/metrics",
+                WARN,
+                "not checked: no allowed host to ask with",
+                "Set DJANGO_ALLOWED_HOSTS.",
+            )
+        )
+    elif response.status_code != 200 or b"django_http" not in response.content:
         found.append(
             Finding(
                 "metrics",
@@ -580,7 +608,9 @@ def check_stack() -> list[Finding]:
             name,
             FAIL if problem else PASS,
             f"{urls[name]}: {problem}" if problem else f"{urls[name]} ready",
-            f"Start {name} (docker compose up {name})" if problem else "",
+            f"Start it: docker compose up -d {name}; its log: docker compose logs {name}"
+            if problem
+            else "",
         )
         for name, problem in problems.items()
     ]

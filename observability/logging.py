@@ -75,6 +75,50 @@ class ContextFilter(logging.Filter):
         return True
 
 
+def logging_config(
+    *, level: str, log_format: str, service: str, environment: str, version: str
+) -> dict:
+    """The one logging configuration: Django's LOGGING (settings.py) and gunicorn's
+    `logconfig_dict` (gunicorn.conf.py), so gunicorn's own lines (worker boot, timeout, crash)
+    are JSON lines of the same schema as the app's, on the same stream."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "observability.logging.ContextFilter"}},
+        "formatters": {
+            "json": {
+                "()": "observability.logging.JsonFormatter",
+                "service": service,
+                "environment": environment,
+                "version": version,
+            },
+            "text": {"()": "observability.logging.TextFormatter"},
+        },
+        "handlers": {
+            "stdout": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+                "formatter": log_format,
+                "filters": ["context"],
+            },
+        },
+        "root": {"handlers": ["stdout"], "level": level},
+        "loggers": {
+            # Django's and gunicorn's own handlers are replaced by the root's.
+            "django": {"handlers": [], "level": level, "propagate": True},
+            "django.server": {"handlers": [], "level": level, "propagate": True},
+            "gunicorn.error": {"handlers": [], "level": level, "propagate": True},
+            "gunicorn.access": {"handlers": [], "level": level, "propagate": True},
+            # Noisy loggers pinned: SQL per query, SDK internals, HTTP client chatter.
+            "django.db.backends": {"level": "WARNING"},
+            "sentry_sdk": {"level": "WARNING"},
+            "urllib3": {"level": "WARNING"},
+            "opentelemetry": {"level": "WARNING"},
+            "psycopg": {"level": "WARNING"},
+        },
+    }
+
+
 _second: tuple[int, str] = (-1, "")  # the last second formatted, reused by its records
 
 

@@ -112,7 +112,7 @@ def setup_for_process() -> None:
         configure_tracing()
 
 
-def _exporter_from_environment() -> SpanExporter | None:
+def exporter_kind() -> str:
     """OTEL_TRACES_EXPORTER (otlp, console, none); by default otlp when an endpoint is set,
     else console in DEBUG (developers see their spans) and none in production."""
     endpoint_set = bool(
@@ -120,7 +120,11 @@ def _exporter_from_environment() -> SpanExporter | None:
         or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     )
     default = "otlp" if endpoint_set else ("console" if settings.DEBUG else "none")
-    kind = os.environ.get("OTEL_TRACES_EXPORTER", default).strip().lower()
+    return os.environ.get("OTEL_TRACES_EXPORTER", default).strip().lower()
+
+
+def _exporter_from_environment() -> SpanExporter | None:
+    kind = exporter_kind()
     if kind == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

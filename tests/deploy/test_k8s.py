@@ -121,3 +121,26 @@ def test_memory_limit_reaches_the_app_for_the_memory_alert():
     env = {item["name"]: item for item in CONTAINER["env"]}
     field = env["MEMORY_LIMIT_MB"]["valueFrom"]["resourceFieldRef"]
     assert (field["resource"], field["divisor"]) == ("limits.memory", "1Mi")
+
+
+def test_the_hpa_owns_the_replica_count():
+    assert "replicas" not in DEPLOYMENT["spec"]  # an apply would reset the HPA's count
+    hpa = load("hpa.yaml")["spec"]
+    assert hpa["scaleTargetRef"]["name"] == DEPLOYMENT["metadata"]["name"]
+
+
+def test_each_release_has_its_own_migration_job():
+    """A Job's pod template is immutable: the next release's apply would fail on a Job of the
+    same name. The name carries the image tag, so every release applies a new Job."""
+    job = load("migrate-job.yaml")
+    tag = CONTAINER["image"].rsplit(":", 1)[1]
+    assert job["metadata"]["name"] == f"intelliflow-migrate-{tag.replace('.', '-')}"
+    (migrate,) = job["spec"]["template"]["spec"]["containers"]
+    assert migrate["image"] == CONTAINER["image"]
+    env = {item["name"]: item.get("value") for item in CONTAINER["env"]}
+    assert env["RELEASE_ID"] == tag
+
+
+def test_the_pod_ip_reaches_the_app_for_probes_and_scrapes():
+    env = {item["name"]: item for item in CONTAINER["env"]}
+    assert env["POD_IP"]["valueFrom"]["fieldRef"]["fieldPath"] == "status.podIP"

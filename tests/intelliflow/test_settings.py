@@ -36,11 +36,39 @@ def load_settings(**environ) -> subprocess.CompletedProcess:
     )
 
 
-def test_secret_key_is_required_when_not_debugging():
-    result = load_settings()
+def run_python(code: str, **environ) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env |= {"DJANGO_SETTINGS_MODULE": "intelliflow.settings", **environ}
+    return subprocess.run(
+        [sys.executable, *code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
+
+
+def test_serving_fails_fast_without_a_secret_key():
+    result = run_python(["-c", "import intelliflow.wsgi"])
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_a_missing_secret_key_is_a_finding_of_check_observability_not_a_traceback():
+    result = run_python(["manage.py", "check_observability", "--json"])
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    findings = {(c["area"], c["name"]): c for c in json.loads(result.stdout)["checks"]}
+    secret = findings[("settings", "secret key")]
+    assert secret["status"] == "fail"
+    assert "DJANGO_SECRET_KEY" in secret["hint"]
+
+
+@pytest.mark.parametrize(
+    ("pod_ip", "allowed"), [("10.244.1.23", "10.244.1.23"), ("fd00::17", "[fd00::17]")]
+)
+def test_the_pods_own_ip_is_allowed_for_probes_and_scrapes(pod_ip, allowed):
+    result = load_settings(DJANGO_SECRET_KEY="k" * 50, DJANGO_ALLOWED_HOSTS="crm.example",
+                           POD_IP=pod_ip)  # fmt: skip
+    assert json.loads(result.stdout)["hosts"] == ["crm.example", allowed]
 
 
 def test_debug_defaults_to_false_and_runs_with_a_key():

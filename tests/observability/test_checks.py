@@ -5,19 +5,21 @@ import http.server
 import io
 import json
 import logging
+import re
 import socket
 import time
 from contextlib import contextmanager
 
 import jsonschema
 import pytest
+import yaml
 from django.core import checks as django_checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from observability import checks
 from tests.observability.otlp import otlp_receiver
-from tests.servers import free_port, serving
+from tests.servers import ROOT, free_port, serving
 
 pytestmark = pytest.mark.django_db
 
@@ -212,19 +214,31 @@ class TestStack:
     def test_every_ready_endpoint_answering_passes(self, settings):
         with http_server() as url:
             settings.OBSERVABILITY_STACK_URLS = dict.fromkeys(
-                ("collector", "prometheus", "loki", "tempo", "grafana"), url
+                ("otel-collector", "prometheus", "loki", "tempo", "grafana"), url
             )
             assert statuses(checks.check_stack()) == {"pass"}
 
     def test_down_and_unhealthy_endpoints_fail(self, settings):
         with http_server(503) as unhealthy:
             settings.OBSERVABILITY_STACK_URLS = {
-                "collector": f"http://127.0.0.1:{free_port()}/",
+                "otel-collector": f"http://127.0.0.1:{free_port()}/",
                 "prometheus": unhealthy,
             }
             findings = checks.check_stack()
         assert statuses(findings) == {"fail"}
         assert any("HTTP 503" in f.detail for f in findings)
+
+    def test_every_printed_command_names_a_real_compose_service(self, settings):
+        """The hints print `docker compose up -d <name>` and `docker compose logs <name>`."""
+        services = set(yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"])
+        settings.OBSERVABILITY_STACK_URLS = {
+            name: f"http://127.0.0.1:{free_port()}/" for name in settings.OBSERVABILITY_STACK_URLS
+        }
+        findings = checks.check_stack()
+        assert {f.name for f in findings} <= services
+        for finding in findings:
+            for service in re.findall(r"docker compose (?:up -d|logs) ([\w-]+)", finding.hint):
+                assert service in services, finding.hint
 
 
 class TestCommand:
