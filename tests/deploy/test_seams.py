@@ -10,6 +10,7 @@ environment and compose's Prometheus target.
 """
 
 import gzip
+import json
 import re
 from pathlib import Path
 
@@ -37,8 +38,10 @@ PROMETHEUS_HEADERS = {
     "Accept-Encoding": "gzip",
     "X-Prometheus-Scrape-Timeout-Seconds": "10",
 }
-APP_VARIABLES = ("OTEL_", "DATABASE_", "DJANGO_", "HEALTH_", "SENTRY_", "METRICS_", "GUNICORN_",
-                 "LOG_", "DB_", "POD_", "RELEASE_", "MEMORY_", "PROMETHEUS_", "WEB_CONCURRENCY")  # fmt: skip
+APP_VARIABLES = (
+    "OTEL_", "DATABASE_", "DJANGO_", "HEALTH_", "SENTRY_", "METRICS_", "GUNICORN_", "LOG_", "DB_",
+    "POD_", "RELEASE_", "MEMORY_", "PROMETHEUS_", "WEB_CONCURRENCY",
+)  # fmt: skip
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -129,6 +132,29 @@ def kubernetes_pod(tmp_path):
             yield port, environment
 
 
+def test_every_line_the_pod_writes_is_a_json_line_of_the_apps_schema(kubernetes_pod, tmp_path):
+    """gunicorn's own lines included (the log pipeline keeps only the app's schema), and the
+    start-up says where spans and errors go."""
+    port, environment = kubernetes_pod
+    http_get(f"http://127.0.0.1:{port}/health/alive", headers={"Host": "attacker.example"})
+    lines = [json.loads(line) for line in (tmp_path / "app.log").read_text().splitlines()]
+    for line in lines:
+        assert {"timestamp", "level", "logger", "message", "service", "correlation_id"} <= set(
+            line
+        ), line
+        assert line["service"] == environment["OTEL_SERVICE_NAME"]
+    loggers = {line["logger"] for line in lines}
+    assert "gunicorn.error" in loggers  # "Listening at", "Booting worker"
+    messages = [line["message"] for line in lines if line["logger"] == "intelliflow.startup"]
+    assert any(
+        m.startswith("OpenTelemetry tracing initialized")
+        and environment["OTEL_EXPORTER_OTLP_ENDPOINT"] in m
+        and "TraceIdRatioBased{0.1}" in m
+        for m in messages
+    ), messages
+    assert any(m.startswith("Sentry error reporting initialized") for m in messages), messages
+
+
 def test_the_deployment_environment_is_resolved_completely():
     environment = deployment_environment(POD_IP)
     assert environment["POD_IP"] == POD_IP
@@ -156,7 +182,8 @@ def test_prometheus_scrapes_the_pod_with_the_secrets_token(kubernetes_pod):
     assert status == 200, body[:300]
     assert content_type.startswith("application/openmetrics-text")
     assert body.rstrip().endswith("# EOF")
-    assert "intelliflow_" in body and "django_http_requests" in body
+    assert "intelliflow_" in body
+    assert "django_http_requests" in body
     # A wrong token is still refused.
     assert scrape(port, f"{POD_IP}:{container_port}", "wrong")[0] in (401, 403)
 

@@ -1,0 +1,41 @@
+"""The start-up lines say whether tracing and Sentry are on, where their data goes, or why not."""
+
+import pytest
+
+from observability import startup
+
+
+@pytest.mark.parametrize(
+    ("enabled", "sdk_disabled", "reason"),
+    [(False, False, "OTEL_ENABLED is not true"), (False, True, "OTEL_SDK_DISABLED is true")],
+)
+def test_tracing_off_says_why(settings, enabled, sdk_disabled, reason):
+    settings.OTEL_ENABLED, settings.OTEL_SDK_DISABLED = enabled, sdk_disabled
+    (message,) = startup.tracing_summary()
+    assert message == f"OpenTelemetry tracing is off: {reason}"
+
+
+def test_tracing_on_without_a_destination_says_spans_go_nowhere(settings, monkeypatch):
+    settings.OTEL_ENABLED, settings.OTEL_SDK_DISABLED, settings.DEBUG = True, False, False
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                 "OTEL_TRACES_EXPORTER"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    message, *arguments = startup.tracing_summary()
+    assert "nowhere" in message % tuple(arguments)
+
+
+@pytest.mark.parametrize(
+    ("enabled", "dsn", "expected"),
+    [
+        (False, "", "Sentry error reporting is off: SENTRY_ENABLED is not true"),
+        (True, "", "Sentry error reporting is off: SENTRY_ENABLED is true but SENTRY_DSN is empty"),
+        (True, "https://key@sentry.example/1", "Sentry error reporting initialized: host "
+         "sentry.example, environment test, release r1"),
+    ],
+)  # fmt: skip
+def test_sentry_line(settings, enabled, dsn, expected):
+    settings.SENTRY_ENABLED, settings.SENTRY_DSN = enabled, dsn
+    settings.SENTRY_ENVIRONMENT, settings.SENTRY_RELEASE = "test", "r1"
+    message, *arguments = startup.sentry_summary()
+    assert message % tuple(arguments) == expected
+    assert "key@" not in message % tuple(arguments)
