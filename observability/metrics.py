@@ -7,7 +7,9 @@
   counts pool checkouts).
 - The connection pool and the process: gauges written by every worker (multiprocess modes
   `livesum` and `liveall`), refreshed by a sampler thread per process and at each scrape,
-  because prometheus_client's own process collector only sees the scraping worker.
+  because prometheus_client's own process collector only sees the scraping worker. CPU time
+  is a counter per worker (`intelliflow_process_cpu_seconds_total`, by `pid`): each worker
+  writes its own total, and the scrape exposes those values with the counter type.
 - Business: leads created, status transitions, import rows, and build info.
 
 Every metric is a module-level object; labels take bounded values only (sources, statuses,
@@ -29,6 +31,7 @@ from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django_prometheus import middleware as django_prometheus_middleware
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -109,11 +112,14 @@ _POOL_COUNTER_STATS = {
 
 # --- Process (per worker; prometheus_client's ProcessCollector is blind in multiprocess) ----
 
-PROCESS_CPU = Gauge(
-    "intelliflow_process_cpu_seconds",
-    "User and system CPU time of the worker.",
-    multiprocess_mode="liveall",
-)
+PROCESS_CPU_NAME = "intelliflow_process_cpu_seconds"  # exposed as <name>_total, a counter
+PROCESS_CPU_HELP = "User and system CPU time of the worker."
+# The worker's CPU total, stored per process like the other process gauges (`liveall`: one
+# series per live pid, gone with its worker) but registered nowhere: it only carries the
+# value to the scrape, which exposes it as a counter (ProcessCpuCollector,
+# StartupSafeMultiProcessCollector). Each pid's series only grows while the worker lives, and
+# a new worker is a new series, so rate() over it is right.
+PROCESS_CPU = Gauge(PROCESS_CPU_NAME, PROCESS_CPU_HELP, multiprocess_mode="liveall", registry=None)
 PROCESS_RSS = Gauge(
     "intelliflow_process_resident_memory_bytes",
     "Resident memory of the worker.",
@@ -156,10 +162,44 @@ def _boot_time() -> float:
     return _BOOT_TIME
 
 
+def _cpu_seconds(fields: list[str]) -> float:
+    """utime + stime of /proc/self/stat (the fields after the command name)."""
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+
+def process_cpu_seconds() -> float:
+    with open("/proc/self/stat") as stat:
+        return _cpu_seconds(stat.read().rsplit(")", 1)[1].split())
+
+
+class ProcessCpuCollector:
+    """This process's CPU time as a counter, read at each scrape (single-process mode)."""
+
+    def collect(self):
+        counter = CounterMetricFamily(PROCESS_CPU_NAME, PROCESS_CPU_HELP)
+        counter.add_metric([], process_cpu_seconds())
+        yield counter
+
+    def describe(self):
+        return [CounterMetricFamily(PROCESS_CPU_NAME, PROCESS_CPU_HELP)]
+
+
+def as_cpu_counter(family):
+    """The workers' CPU gauges, as merged from their files, retyped as a counter by pid."""
+    counter = CounterMetricFamily(PROCESS_CPU_NAME, PROCESS_CPU_HELP, labels=["pid"])
+    for sample in family.samples:
+        counter.add_metric([sample.labels["pid"]], sample.value)
+    return counter
+
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    REGISTRY.register(ProcessCpuCollector())
+
+
 def sample_process() -> None:
     with open("/proc/self/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
-    PROCESS_CPU.set((int(fields[11]) + int(fields[12])) / _CLOCK_TICKS)
+    PROCESS_CPU.set(_cpu_seconds(fields))
     PROCESS_START.set(_boot_time() + int(fields[19]) / _CLOCK_TICKS)
     PROCESS_RSS.set(int(fields[21]) * _PAGE_SIZE)
     PROCESS_FDS.set(len(os.listdir("/proc/self/fd")))
@@ -265,7 +305,8 @@ class PrometheusAfterMiddleware(django_prometheus_middleware.PrometheusAfterMidd
 class StartupSafeMultiProcessCollector(MultiProcessCollector):
     """prometheus_client's collector, minus one race: a worker that is starting creates its
     metric file empty and sizes it a moment later, and a scrape that reads it in between
-    fails whole (struct.error, a 500). Such a file holds no value yet: skip it."""
+    fails whole (struct.error, a 500). Such a file holds no value yet: skip it.
+    The workers' CPU totals, stored as `liveall` gauges, come out as a counter by pid."""
 
     def collect(self):
         files = []
@@ -275,7 +316,11 @@ class StartupSafeMultiProcessCollector(MultiProcessCollector):
                     files.append(path)
             except OSError:
                 continue
-        return self.merge(files, accumulate=True)
+        for family in self.merge(files, accumulate=True):
+            if family.name == PROCESS_CPU_NAME and family.type == "gauge":
+                yield as_cpu_counter(family)
+            else:
+                yield family
 
 
 def count_handled_exception(request: HttpRequest, exception: Exception) -> None:

@@ -157,7 +157,12 @@ OVERVIEW = dashboard(
         ),
         timeseries(
             "Process CPU per worker",
-            [target(f"sum by (pid) (rate(intelliflow_process_cpu_seconds[{RATE}]))", "{{pid}}")],
+            [
+                target(
+                    f"sum by (pid) (rate(intelliflow_process_cpu_seconds_total[{RATE}]))",
+                    "{{pid}}",
+                )
+            ],
             unit="percentunit",
         ),
         timeseries(

@@ -109,3 +109,55 @@ def test_app_image_runs_as_non_root_with_a_ping_health_check():
     assert "HEALTHCHECK" in dockerfile
     assert "/health/ping" in dockerfile
     assert "gunicorn" in dockerfile
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_container_is_named_after_its_service(name):
+    # The docs' `docker logs intelliflow-otel-collector` and friends.
+    assert SERVICES[name]["container_name"] == f"intelliflow-{name}"
+
+
+def test_app_and_migrate_run_two_gunicorn_workers_not_one_per_host_cpu():
+    for name in ("app", "migrate"):
+        assert SERVICES[name]["environment"]["WEB_CONCURRENCY"] == "2"
+
+
+def test_node_exporter_is_an_optional_host_network_profile_prometheus_reaches():
+    node = SERVICES["node-exporter"]
+    assert node["profiles"] == ["host-metrics"]
+    assert (node["network_mode"], node["pid"]) == ("host", "host")
+    assert "/:/host:ro,rslave" in node["volumes"]
+    assert "--path.rootfs=/host" in node["command"]
+    assert "host.docker.internal:host-gateway" in SERVICES["prometheus"]["extra_hosts"]
+    scrape = load_yaml(ROOT / "monitoring/prometheus.yml")["scrape_configs"]
+    (job,) = [job for job in scrape if job["job_name"] == "node"]
+    assert job["static_configs"][0]["targets"] == ["host.docker.internal:9100"]
+    # Nothing required waits for an optional service.
+    for service in SERVICES.values():
+        assert "node-exporter" not in (service.get("depends_on") or {})
+
+
+def test_alertmanager_service_is_pinned_published_and_checked():
+    alertmanager = SERVICES["alertmanager"]
+    assert alertmanager["image"].startswith("prom/alertmanager:v")
+    assert "9093:9093" in alertmanager["ports"]
+    assert "/-/ready" in " ".join(alertmanager["healthcheck"]["test"])
+    assert (
+        "./monitoring/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"
+        in (alertmanager["volumes"])
+    )
+
+
+def test_collector_keeps_its_file_storage_and_takes_cors_origins_from_the_environment():
+    collector = SERVICES["otel-collector"]
+    assert "otel-collector-data:/var/lib/otelcol/file_storage" in collector["volumes"]
+    assert "/var/lib/docker/containers:/var/lib/docker/containers:ro" in collector["volumes"]
+    assert collector["environment"]["OTEL_COLLECTOR_CORS_ALLOWED_ORIGINS"] == (
+        "${OTEL_COLLECTOR_CORS_ALLOWED_ORIGINS:-}"
+    )
+
+
+def test_grafana_sets_no_feature_toggle():
+    # traceToMetrics was removed from Grafana's feature toggles; trace-to-metrics links are
+    # configured in the Tempo datasource (tracesToMetrics) alone.
+    assert "GF_FEATURE_TOGGLES_ENABLE" not in SERVICES["grafana"]["environment"]

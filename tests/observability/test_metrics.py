@@ -175,7 +175,7 @@ def test_process_gauges_describe_this_process():
     metrics.sample()
     assert value("intelliflow_process_resident_memory_bytes") > 10_000_000
     assert value("intelliflow_process_open_fds") > 3
-    assert value("intelliflow_process_cpu_seconds") > 0
+    assert value("intelliflow_process_cpu_seconds_total") > 0
     assert abs(value("intelliflow_process_start_time_seconds") - time.time()) < 24 * 3600
 
 
@@ -272,7 +272,7 @@ def pids(exposition: str) -> set[str]:
         sample.labels["pid"]
         for family in text_string_to_metric_families(exposition)
         for sample in family.samples
-        if sample.name == "intelliflow_process_cpu_seconds"
+        if sample.name == "intelliflow_process_cpu_seconds_total"
     }
 
 
