@@ -108,7 +108,9 @@ def logging_config(
             "django": {"handlers": [], "level": level, "propagate": True},
             "django.server": {"handlers": [], "level": level, "propagate": True},
             "gunicorn.error": {"handlers": [], "level": level, "propagate": True},
-            "gunicorn.access": {"handlers": [], "level": level, "propagate": True},
+            # The app writes its own access line (intelliflow.access); gunicorn's would be a
+            # second one for every request.
+            "gunicorn.access": {"handlers": [], "propagate": False},
             # Noisy loggers pinned: SQL per query, SDK internals, HTTP client chatter.
             "django.db.backends": {"level": "WARNING"},
             "sentry_sdk": {"level": "WARNING"},

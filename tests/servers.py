@@ -56,13 +56,24 @@ def http_get(url: str, headers: dict | None = None, timeout: float = 10):
     return http_request("GET", url, headers=headers, timeout=timeout)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer to look at, never a request to send: a Location built from a
+    test's Host header (a pod IP, a foreign host) must not be followed off this machine."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def http_request(
     method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout=10
 ):
-    """(status, body bytes, headers) for any method, errors included."""
+    """(status, body bytes, headers) for any method, errors and redirects included."""
     request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener.open(request, timeout=timeout) as response:
             return response.status, response.read(), response.headers
     except urllib.error.HTTPError as error:
         return error.code, error.read(), error.headers

@@ -137,6 +137,7 @@ def test_every_line_the_pod_writes_is_a_json_line_of_the_apps_schema(kubernetes_
     start-up says where spans and errors go."""
     port, environment = kubernetes_pod
     http_get(f"http://127.0.0.1:{port}/health/alive", headers={"Host": "attacker.example"})
+    http_get(f"http://127.0.0.1:{port}/api/v1/leads/", headers={"Host": f"{POD_IP}:8000"})
     lines = [json.loads(line) for line in (tmp_path / "app.log").read_text().splitlines()]
     for line in lines:
         assert {"timestamp", "level", "logger", "message", "service", "correlation_id"} <= set(
@@ -145,6 +146,8 @@ def test_every_line_the_pod_writes_is_a_json_line_of_the_apps_schema(kubernetes_
         assert line["service"] == environment["OTEL_SERVICE_NAME"]
     loggers = {line["logger"] for line in lines}
     assert "gunicorn.error" in loggers  # "Listening at", "Booting worker"
+    assert "gunicorn.access" not in loggers  # the app's own access line is the one
+    assert "intelliflow.access" in loggers
     messages = [line["message"] for line in lines if line["logger"] == "intelliflow.startup"]
     assert any(
         m.startswith("OpenTelemetry tracing initialized")
