@@ -10,10 +10,13 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -128,10 +131,13 @@ def serve(
     ready_path: str,
     app: str | None = None,
     max_requests: int = 0,
+    source: Path = ROOT,
 ) -> Iterator[Server]:
     """gunicorn with the project's config, `workers` sync workers (GUNICORN_THREADS in `env`
     for threads), no recycling unless `max_requests` (then with 20 % jitter); `app` replaces
-    the WSGI application, e.g. the bare hello-world ceiling."""
+    the WSGI application, e.g. the bare hello-world ceiling. `source` is the checkout served
+    (its gunicorn.conf.py, which puts its own directory first on sys.path, and its code), e.g.
+    an earlier commit's worktree(); the venv's binaries are always this checkout's."""
     process = subprocess.Popen(
         [
             GUNICORN,
@@ -149,7 +155,7 @@ def serve(
             "warning",
             *([app] if app else []),
         ],
-        cwd=ROOT,
+        cwd=source,
         env={**os.environ, **BASE_ENV, **env},
         stdout=subprocess.DEVNULL,
         stderr=sys.stderr,
@@ -279,6 +285,7 @@ class Configuration:
     env: dict
     app: str | None = None
     paths: dict[str, str] | None = None
+    source: Path = ROOT  # the checkout served: ROOT (the working tree) or a worktree()
 
 
 @dataclass
@@ -328,6 +335,7 @@ def compare(
     """
     rounds, seconds, connections = args.rounds, args.seconds, args.connections
     names = list(configurations)
+    width = max(13, *map(len, names))  # e.g. sampled-100%@c63a06a
     samples: dict[tuple[str, str], list[Sample]] = {}
     rss: dict[str, list[int]] = {}
     reset_dataset()
@@ -337,7 +345,13 @@ def compare(
             config = configurations[config_name]
             ready = next(iter((config.paths or {}).values()), "/") if config.app else "/health/ping"
             servers[config_name] = stack.enter_context(
-                serve(config.env, port=8899 + offset, ready_path=ready, app=config.app)
+                serve(
+                    config.env,
+                    port=8899 + offset,
+                    ready_path=ready,
+                    app=config.app,
+                    source=config.source,
+                )
             )
         for endpoint, spec in endpoints.items():
             serving = [
@@ -366,13 +380,13 @@ def compare(
                         connections,
                     )
                     samples.setdefault((config_name, endpoint), []).append(sample)
-                    print(f"round {round_number + 1} {config_name:13} {endpoint:14} {sample}")
+                    print(f"round {round_number + 1} {config_name:{width}} {endpoint:14} {sample}")
         for config_name, server in servers.items():
             rss[config_name] = server.rss_bytes()
 
     report = {"rounds": rounds, "seconds": seconds, "connections": connections, "rows": []}
     print(
-        f"\n{'endpoint':14} {'config':13} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} "
+        f"\n{'endpoint':14} {'config':{width}} {'req/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} "
         f"{'cpu ms':>7} {'rps/base':>8} {'p95/base':>8} {'p95-base':>8}"
     )
     for endpoint in endpoints:
@@ -392,7 +406,7 @@ def compare(
             }
             report["rows"].append(row)
             print(
-                f"{endpoint:14} {config_name:13} {row['rps']:7.0f} {row['p50_ms']:6.1f} "
+                f"{endpoint:14} {config_name:{width}} {row['rps']:7.0f} {row['p50_ms']:6.1f} "
                 f"{row['p95_ms']:6.1f} {row['p99_ms']:6.1f} {row['cpu_ms_per_request']:7.2f} "
                 f"{row['rps_ratio']:8.3f} {row['p95_ratio']:8.3f} {row['p95_added_ms']:8.2f}"
             )
@@ -401,11 +415,89 @@ def compare(
     }
     print("RSS MiB per worker (median):", report["rss_mib_per_worker"])
     report["rounds_measured"] = [  # every run, so a median can be checked against its spread
-        {"config": config_name, "endpoint": endpoint, **asdict(sample)}
+        {"config": config_name, "endpoint": endpoint, "round": number + 1, **asdict(sample)}
         for (config_name, endpoint), runs in samples.items()
-        for sample in runs
+        for number, sample in enumerate(runs)
     ]
+    save(report, name)
+    return report
+
+
+def save(report: dict, name: str) -> Path:
+    """Write bench/results/NAME.json."""
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps(report, indent=1))
-    return report
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(report, indent=1))
+    return path
+
+
+def per_round(report: dict, config: str, endpoint: str) -> list[dict]:
+    """compare()'s runs of one configuration on one endpoint, in round order."""
+    runs = [
+        run
+        for run in report["rounds_measured"]
+        if run["config"] == config and run["endpoint"] == endpoint
+    ]
+    return sorted(runs, key=lambda run: run["round"])
+
+
+WORKTREE_PREFIX = "intelliflow-bench-"
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+    if result.returncode:
+        raise RuntimeError(f"git {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def _remove_worktree(path: Path) -> None:
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)],
+        capture_output=True,
+        check=False,
+    )
+    shutil.rmtree(path, ignore_errors=True)  # when not (or no longer) a registered worktree
+
+
+def _remove_stale_worktrees() -> None:
+    """Worktrees an earlier run left behind when it was killed outright (SIGKILL): ours by
+    their directory's name, `<prefix><rev>-<pid>-...`, and their run's process gone."""
+    listing = _git("worktree", "list", "--porcelain")
+    for line in listing.splitlines():
+        if not line.startswith("worktree "):
+            continue
+        path = Path(line.removeprefix("worktree "))
+        match = re.fullmatch(rf"{WORKTREE_PREFIX}\w+-(\d+)-\w+", path.name)
+        if not match or Path(f"/proc/{match.group(1)}").exists():
+            continue
+        print(f"removing stale bench worktree {path}", file=sys.stderr)
+        _remove_worktree(path)
+
+
+def _raise_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def worktree(revision: str) -> Iterator[Path]:
+    """A detached git worktree of `revision` in a temporary directory, removed on the way out:
+    on return, an exception, Ctrl-C, SIGTERM or SIGHUP (turned into SystemExit while it
+    exists, so the servers it serves are stopped first by their own `finally`). One left by a
+    run killed with SIGKILL is removed by the next run. The commit must run with this venv."""
+    commit = _git("rev-parse", "--verify", f"{revision}^{{commit}}")
+    short = commit[:10]
+    _remove_stale_worktrees()
+    path = Path(tempfile.mkdtemp(prefix=f"{WORKTREE_PREFIX}{short}-{os.getpid()}-"))
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            handlers[signum] = signal.signal(signum, _raise_on_sigterm)
+    try:
+        _git("worktree", "add", "--detach", str(path), commit)
+        yield path
+    finally:
+        _remove_worktree(path)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)

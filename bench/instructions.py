@@ -3,6 +3,10 @@
     .venv/bin/python -m bench.instructions [--requests 40] [--endpoints list create retrieve]
                                            [--configurations off +metrics ...]
 
+The cost of one span (2 configurations, 3 endpoints: about 6 minutes):
+
+    .venv/bin/python -m bench.instructions --configurations "+tracing 0%" "+tracing 100%"
+
 Throughput ratios from wrk move with everything else the machine does; on a shared VM a
 configuration's throughput drifted 2x between rounds. An instruction count does not: the same
 code, inputs and environment give the same count (within 0.5 % here, run after run), whatever
@@ -16,6 +20,16 @@ bench.observability), and the counters are dumped. All threads count, so the spa
 is included. PostgreSQL's own work is not (it is another process). One export at the end for
 all the requests' spans: the OTLP POST's fixed cost is spread over fewer spans than the
 default 512-span batches, so tracing figures lean high.
+
+The sink counts the OTLP spans it receives during the measured requests (in the parent
+process, so counting costs the measured one nothing): spans per request. Per span, for each
+endpoint: (instructions per request at "+tracing 100%" - at "+tracing 0%") ÷ spans per request
+at 100 %, i.e. everything a recorded span costs beyond what every request pays (creating,
+ending, the per-query SQL work of database spans, scrubbing, batching, OTLP encoding and the
+POST); and, in the production configuration, (sampled-100% - production) ÷ (sampled-100%'s
+spans per request - production's). Each needs both of its configurations in --configurations
+(the default runs all). Keep --requests at 40 or more: the one export's fixed cost is shared
+by the measured requests' spans.
 
 Needs valgrind (`apt-get install valgrind`). About a minute per configuration and endpoint.
 """
@@ -39,6 +53,11 @@ PIECES = {
     "+sentry": ("SENTRY_",),
     "+tracing 10%": ("OTEL_",),
 }
+
+
+# Per-span cost: (instructions per request of the second - of the first) ÷ (spans per request
+# of the second - of the first); the first records none at 0 %.
+SPAN_PAIRS = (("+tracing 0%", "+tracing 100%"), ("production", "sampled-100%"))
 
 
 def configurations(sink_port: int) -> dict[str, dict]:
@@ -125,8 +144,9 @@ def child(token: str, lead_id: str, endpoint: str, requests: int) -> None:
     sys.stdin.readline()
 
 
-def count(env: dict, token: str, lead_id: str, endpoint: str, requests: int) -> float:
-    """Instructions per request of one configuration on one endpoint."""
+def count(env: dict, token: str, lead_id: str, endpoint: str, requests: int) -> tuple[float, float]:
+    """Instructions and OTLP spans per request of one configuration on one endpoint (spans
+    as received by the sink observability.start_sink(count_spans=True) of this process)."""
     with (
         tempfile.TemporaryDirectory(prefix="callgrind-") as out,
         tempfile.TemporaryDirectory(dir=metric_files.memory_directory()) as metrics_dir,
@@ -168,11 +188,13 @@ def count(env: dict, token: str, lead_id: str, endpoint: str, requests: int) -> 
             subprocess.run(command, check=True, capture_output=True, timeout=60)
 
         try:
-            expect("READY")
+            expect("READY")  # the warm-up's spans exported, hence counted
+            spans_before = observability.spans_received()
             control("--zero")
             process.stdin.write("\n")
             process.stdin.flush()
             expect("DONE")
+            spans = observability.spans_received() - spans_before
             control("--dump")
             process.communicate("\n", timeout=120)  # reads what it still logs while exiting
         finally:
@@ -180,7 +202,7 @@ def count(env: dict, token: str, lead_id: str, endpoint: str, requests: int) -> 
         # The first dump after the zeroing holds exactly the measured requests.
         (dump,) = Path(out).glob("callgrind.out.*.1")
         total = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(), re.M)
-        return int(total.group(1)) / requests
+        return int(total.group(1)) / requests, spans / requests
 
 
 def main() -> None:
@@ -195,17 +217,42 @@ def main() -> None:
     token = harness.prepare_database()
     harness.reset_dataset()
     lead_id = harness.some_lead_id()
-    configs = configurations(observability.start_sink())
+    configs = configurations(observability.start_sink(count_spans=True))
     names = args.configurations or list(configs)
-    print(f"{'endpoint':9} {'configuration':15} {'M instr/req':>11} {'÷ first':>7}")
+    print(
+        f"{'endpoint':9} {'configuration':15} {'M instr/req':>11} {'÷ first':>7} {'spans/req':>9}"
+    )
+    per_span = []
     for endpoint in args.endpoints:
         base = None
+        measured = {}
         for name in names:
-            per_request = count(configs[name], token, lead_id, endpoint, args.requests)
+            per_request, spans = count(configs[name], token, lead_id, endpoint, args.requests)
+            measured[name] = per_request, spans
             base = base or per_request
             ratio = per_request / base
-            print(f"{endpoint:9} {name:15} {per_request / 1e6:11.2f} {ratio:7.3f}", flush=True)
+            print(
+                f"{endpoint:9} {name:15} {per_request / 1e6:11.2f} {ratio:7.3f} {spans:9.2f}",
+                flush=True,
+            )
+        for low, high in SPAN_PAIRS:
+            if low in measured and high in measured:
+                spans = measured[high][1] - measured[low][1]
+                added = measured[high][0] - measured[low][0]
+                if spans > 0:
+                    per_span.append((endpoint, low, high, added, spans))
         harness.reset_dataset()
+    if per_span:
+        print(
+            f"\nper span: {'endpoint':9} {'configurations':32} {'+M instr/req':>12} "
+            f"{'+spans/req':>10} {'K instr/span':>12}"
+        )
+    for endpoint, low, high, added, spans in per_span:
+        pair = f"{high} - {low}"
+        print(
+            f"per span: {endpoint:9} {pair:32} {added / 1e6:12.2f} {spans:10.2f} "
+            f"{added / spans / 1e3:12.1f}"
+        )
 
 
 if __name__ == "__main__":
