@@ -105,6 +105,7 @@ def configurations(sink_port: int) -> dict[str, dict]:
         "OTEL_TRACES_SAMPLER_ARG": "0.1",
         "SENTRY_ENABLED": "true",
         "SENTRY_DSN": f"http://public@127.0.0.1:{sink_port}/1",
+        "SENTRY_TRACES_SAMPLE_RATE": "0.1",  # the production default, as a transaction rate
     }
     return {
         "off": {
@@ -114,7 +115,12 @@ def configurations(sink_port: int) -> dict[str, dict]:
             "LOG_LEVEL": "WARNING",  # no access lines
         },
         "production": production,
-        "sampled-100%": {**production, "OTEL_TRACES_SAMPLER_ARG": "1.0"},
+        # Every request traced, in OTel and as a Sentry transaction.
+        "sampled-100%": {
+            **production,
+            "OTEL_TRACES_SAMPLER_ARG": "1.0",
+            "SENTRY_TRACES_SAMPLE_RATE": "1.0",
+        },
     }
 
 

@@ -21,6 +21,7 @@ from health.reporting import (
     run_one,
 )
 from intelliflow.problems import problem_json_response
+from observability import compat
 from observability.correlation import get_correlation_id
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _health_response(body: dict, status: int = 200) -> JsonResponse:
             if any(entry["status"] == "fail" for entry in entries)
         )
         logger.warning("health probe failed: %s", ", ".join(failing), extra={"failing": failing})
-        response._has_been_logged = True
+        compat.mark_response_logged(response)
     return response
 
 

@@ -4,17 +4,20 @@ A network stall or a hung server is invisible to TCP on the client's side (the p
 still acknowledges), so neither keepalives nor libpq's `tcp_user_timeout` end the wait, and a
 server-side `statement_timeout` cannot fire for a query the server never received. psycopg 3
 waits for the server in Python (`Connection.wait`), which takes a deadline: `BoundedConnection`
-always passes one. When it expires the protocol state is unknown (a query may be half sent),
-so the connection is closed and the caller gets an `OperationalError` like any lost
-connection. Settings give the app's pooled connections `DB_STATEMENT_TIMEOUT` plus a second;
-the health probes use a shorter bound of their own.
+passes one wherever the caller did not. When it expires the protocol state is unknown (a query
+may be half sent), so the connection is closed and the caller gets an `OperationalError` like
+any lost connection. Settings give the app's pooled connections `DB_STATEMENT_TIMEOUT` plus
+a second; the health probes use a shorter bound of their own.
 
 A connection that turns out broken usually means its idle siblings in the pool are broken
 too (same server, same network path), so the pool is drained: they are replaced in the
-background instead of failing the next requests one by one.
+background instead of failing the next requests one by one. Public API only: the clock tells
+that the deadline expired, and Django's connection handler which pool the connection is from.
 
 `UNAVAILABLE_ERRORS` is what intelliflow.problems answers with 503 and Retry-After.
 """
+
+import time
 
 import psycopg
 from django.db import InterfaceError, OperationalError
@@ -36,24 +39,41 @@ class BoundedConnection(psycopg.Connection):
     wait_timeout: float | None = None
 
     def wait(self, gen, *args, timeout: float | None = None, **kwargs):
-        bound = self.wait_timeout if timeout is None else timeout
+        if timeout is not None:
+            # The caller's own deadline (e.g. `notifies(timeout=...)`) and its own handling.
+            return super().wait(gen, *args, timeout=timeout, **kwargs)
+        bound = self.wait_timeout
+        started = time.monotonic()
         try:
             return super().wait(gen, *args, timeout=bound, **kwargs)
-        except psycopg.errors._WaitTimeout:  # private, but the only signal psycopg gives
-            self.pgconn.finish()
-            self._drain_pool()
-            raise DatabaseNotAnswering(
-                f"the database server did not answer within {bound:g} s; connection closed"
-            ) from None
         except psycopg.OperationalError:
+            # psycopg says a deadline expired only with a private OperationalError subclass;
+            # the public signal is the clock: it raised at or after the bound.
+            if bound is not None and time.monotonic() - started >= bound:
+                self.pgconn.finish()
+                drain_pool_of(self)
+                raise DatabaseNotAnswering(
+                    f"the database server did not answer within {bound:g} s; connection closed"
+                ) from None
             if self.broken:
-                self._drain_pool()
+                drain_pool_of(self)
             raise
 
-    def _drain_pool(self) -> None:
-        pool = getattr(self, "_pool", None)  # set by psycopg_pool while checked out
-        if pool is not None:
-            pool.drain()
+
+def drain_pool_of(connection: psycopg.Connection) -> None:
+    """Drain the Django connection pool `connection` was checked out from, if any.
+
+    Django holds a checked-out connection as `DatabaseWrapper.connection` of this thread and
+    its pool as `DatabaseWrapper.pool`: both public. Only failures pay for the look-up.
+    """
+    from django.db import connections
+
+    for wrapper in connections.all(initialized_only=True):
+        if wrapper.connection is connection:
+            pool = getattr(wrapper, "pool", None)  # None: not pooled (or not PostgreSQL)
+            if pool is not None:
+                pool.drain()
+            return
 
 
 def bounded_connection_class(wait_timeout: float | None) -> type[BoundedConnection]:

@@ -30,6 +30,7 @@ from rest_framework.serializers import as_serializer_error
 
 from intelliflow.database import UNAVAILABLE_ERRORS
 from intelliflow.parsers import RequestBodyTooLarge
+from observability import compat
 from observability.correlation import get_correlation_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -117,12 +118,12 @@ def exception_handler(exc: Exception, context: dict):
 
         drf_views.set_rollback()
         _log_unavailable(request, exc)
-        count_handled_exception(request._request, exc)
+        count_handled_exception(request, exc)  # DRF's Request reads through
         body = problem(
             request, status=503, type_slug="service-unavailable", detail=UNAVAILABLE_DETAIL
         )
         response = Response(body, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-        response._has_been_logged = True  # our WARNING line replaces django.request's ERROR one
+        compat.mark_response_logged(response)  # our WARNING line replaces django.request's
     elif isinstance(exc, ApplicationError):
         body = problem(
             request,
@@ -229,7 +230,7 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, UNAVAILABLE_ERRORS):
             _log_unavailable(request, exception)
             response = database_unavailable_response(request)
-            response._has_been_logged = True  # our WARNING line replaces django.request's ERROR
+            compat.mark_response_logged(response)  # our WARNING replaces django.request's ERROR
             return response
         return None
 

@@ -3,11 +3,17 @@
 drf-spectacular documents success bodies from the views; `ProblemAutoSchema` adds the error
 side once, from what DRF does for every API view (authentication, throttling, filtering,
 pagination, parsing), so the schema cannot drift from the exception handler.
+
+Public extension points only: `AutoSchema.get_operation` (the finished operation, completed
+here), `get_override_parameters`, `get_request_serializer`, `map_parsers`,
+`resolve_serializer`, and an `OpenApiSerializerExtension`.
 """
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.mixins import ListModelMixin
 
 from idempotency import api as idempotency
 from intelliflow.problems import PROBLEM_CONTENT_TYPE
@@ -65,76 +71,109 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
 )
 
 
+def problem_responses(schema: AutoSchema) -> dict[int, OpenApiResponse]:
+    """The problem responses DRF can give for this operation, whatever the view declares."""
+    view, method = schema.view, schema.method
+    action = getattr(view, "action", None)
+    # A list's page number can name no page (DRF's paginator answers 404).
+    is_list = action == "list" if action else method == "GET" and isinstance(view, ListModelMixin)
+    responses = {
+        400: problem_response("Invalid input.", ValidationProblemSerializer),
+    }
+    if view.permission_classes:
+        responses[401] = problem_response("No or invalid credentials.")
+    if method in UNSAFE_METHODS:
+        responses[403] = problem_response("Session authentication without a CSRF token.")
+    if "{" in schema.path or is_list:
+        responses[404] = problem_response("No such lead, or no such page.")
+    if method in {"POST", "PUT", "PATCH"}:
+        responses[413] = problem_response("The request body is over the size limit.")
+        responses[415] = problem_response("Unsupported request content type.")
+    if view.throttle_classes:
+        responses[429] = problem_response("Too many requests; see Retry-After.")
+    if is_idempotent(view):
+        responses[409] = problem_response(
+            "A request with this Idempotency-Key is still in progress; retry later."
+        )
+        responses[422] = problem_response("This Idempotency-Key was used for a different request.")
+    responses[503] = problem_response("The database is unavailable; see Retry-After.")
+    return responses
+
+
+def is_idempotent(view) -> bool:
+    action = getattr(view, "action", None)
+    return getattr(getattr(view, action or "", None), "idempotent", False)
+
+
+def request_serializers(schema: AutoSchema) -> dict:
+    """The request serializer by media type, as drf-spectacular pairs them."""
+    serializer = schema.get_request_serializer()
+    if isinstance(serializer, dict):
+        pairs = serializer.items()
+    else:
+        pairs = ((media_type, serializer) for media_type in schema.map_parsers())
+    return {
+        media_type: serializer.request if isinstance(serializer, OpenApiRequest) else serializer
+        for media_type, serializer in pairs
+    }
+
+
 class ProblemAutoSchema(AutoSchema):
-    def _unwrap_list_serializer(self, serializer, direction):
-        # A list's bounds (ListSerializer min_length / max_length) are part of the contract.
-        schema = super()._unwrap_list_serializer(serializer, direction)
-        if schema and isinstance(serializer, serializers.ListSerializer):
-            if serializer.min_length is not None:
-                schema["minItems"] = serializer.min_length
-            if serializer.max_length is not None:
-                schema["maxItems"] = serializer.max_length
-        return schema
-
-    def _get_request_body(self, direction="request"):
-        # Every POST of this API acts on what it sends (an import of nothing is a 400), even
-        # where one media type alone ("text/csv": a string) would not say so.
-        request_body = super()._get_request_body(direction)
-        if request_body and self.method == "POST":
-            request_body["required"] = True
-        return request_body
-
-    def _map_basic_serializer(self, serializer, direction):
-        # A serializer that refuses unknown fields says so: additionalProperties false.
-        schema = super()._map_basic_serializer(serializer, direction)
-        if getattr(serializer, "refuses_unknown_fields", False):
-            schema["additionalProperties"] = False
-        return schema
-
-    def _problem_responses(self) -> dict[int, OpenApiResponse]:
-        view = self.view
-        responses = {
-            400: problem_response("Invalid input.", ValidationProblemSerializer),
-        }
-        if view.permission_classes:
-            responses[401] = problem_response("No or invalid credentials.")
-        if self.method in UNSAFE_METHODS:
-            responses[403] = problem_response("Session authentication without a CSRF token.")
-        if "{" in self.path or self._is_list_view():
-            responses[404] = problem_response("No such lead, or no such page.")
-        if self.method in {"POST", "PUT", "PATCH"}:
-            responses[413] = problem_response("The request body is over the size limit.")
-            responses[415] = problem_response("Unsupported request content type.")
-        if view.throttle_classes:
-            responses[429] = problem_response("Too many requests; see Retry-After.")
-        if self._is_idempotent():
-            responses[409] = problem_response(
-                "A request with this Idempotency-Key is still in progress; retry later."
-            )
-            responses[422] = problem_response(
-                "This Idempotency-Key was used for a different request."
-            )
-        responses[503] = problem_response("The database is unavailable; see Retry-After.")
-        return responses
-
-    def _is_idempotent(self) -> bool:
-        action = getattr(self.view, "action", None)
-        return getattr(getattr(self.view, action or "", None), "idempotent", False)
+    """drf-spectacular's schema of an operation, completed through public methods only."""
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
-        if self._is_idempotent():
+        if is_idempotent(self.view):
             parameters = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
         return parameters
 
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        for code, response in self._problem_responses().items():
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        request_body = operation.get("requestBody")
+        if request_body:
+            self.complete_request_body(request_body)
+        self.complete_responses(operation["responses"])
+        return operation
+
+    def complete_request_body(self, request_body: dict) -> None:
+        # Every POST of this API acts on what it sends (an import of nothing is a 400), even
+        # where one media type alone ("text/csv": a string) would not say so.
+        if self.method == "POST":
+            request_body["required"] = True
+        # A list's bounds (ListSerializer min_length / max_length) are part of the contract.
+        for media_type, serializer in request_serializers(self).items():
+            content = request_body["content"].get(media_type)
+            if content is None or not isinstance(serializer, serializers.ListSerializer):
+                continue
+            if serializer.min_length is not None:
+                content["schema"]["minItems"] = serializer.min_length
+            if serializer.max_length is not None:
+                content["schema"]["maxItems"] = serializer.max_length
+
+    def complete_responses(self, responses: dict) -> None:
+        for code, response in problem_responses(self).items():
             if str(code) not in responses:
-                responses[str(code)] = self._get_response_for_code(response, str(code))
+                component = self.resolve_serializer(response.response(), "response")
+                responses[str(code)] = {
+                    "content": {PROBLEM_CONTENT_TYPE: {"schema": component.ref}},
+                    "description": response.description,
+                }
         for code, response in responses.items():
             # Error bodies are problem+json, whatever media types the success bodies use.
             content = response.get("content")
             if code >= "400" and content:
                 response["content"] = {PROBLEM_CONTENT_TYPE: next(iter(content.values()))}
-        return responses
+
+
+class RefusesUnknownFields(OpenApiSerializerExtension):
+    """An import row refuses any key but the editable fields: additionalProperties false."""
+
+    target_class = "leads.api.serializers.LeadImportRowSerializer"
+
+    def map_serializer(self, auto_schema, direction):
+        schema = super().map_serializer(auto_schema, direction)
+        if getattr(self.target, "refuses_unknown_fields", False):
+            schema["additionalProperties"] = False
+        return schema

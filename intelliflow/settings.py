@@ -68,9 +68,13 @@ INSTALLED_APPS = [
 # The one switch for request and query metrics (middleware and database backend).
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 
-# observability.tracing.TracingMiddleware is put first by tracing.instrument() when tracing
-# is on; correlation and the access line run inside its span and around everything else.
+# With tracing on, tracing.instrument() runs opentelemetry-instrumentation-django, which puts
+# its middleware first (that is how it installs itself); correlation and the access line run
+# inside its span and around everything else.
 MIDDLEWARE = [
+    # Sentry's per-request scope and, when Sentry tracing is on, its transaction as the OTel
+    # server span (first, so right inside that span); with Sentry off it passes through.
+    "observability.errors.SentryRequestMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "observability.correlation.CorrelationIdMiddleware",
     "observability.logging.AccessLogMiddleware",
@@ -356,16 +360,36 @@ OBSERVABILITY_STACK_CONFIGURED = any(
 
 OTEL_SDK_DISABLED = env.bool("OTEL_SDK_DISABLED", default=False)
 OTEL_ENABLED = env.bool("OTEL_ENABLED", default=False) and not OTEL_SDK_DISABLED
+# Requests the Django instrumentation does not trace: comma-separated regular expressions
+# searched in the full URL (its documented variables; the generic one applies to every
+# instrumentation). By default the probes and /metrics, which are frequent and uninteresting.
+OTEL_PYTHON_DJANGO_EXCLUDED_URLS = env.str(
+    "OTEL_PYTHON_DJANGO_EXCLUDED_URLS",
+    default=env.str("OTEL_PYTHON_EXCLUDED_URLS", default=r"/health(/|\?|$),/metrics(/|\?|$)"),
+)
 
 # --- Errors (Sentry) ---------------------------------------------------------------------------
 
 SENTRY_ENABLED = env.bool("SENTRY_ENABLED", default=False)
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default=DJANGO_ENV)
-SENTRY_RELEASE = env.str("SENTRY_RELEASE", default=f"intelliflow-crm@{VERSION}")
+# SENTRY_RELEASE, else the image's version, plus RELEASE_ID (image tag or commit) as build
+# metadata when it is set to something else: intelliflow-crm@1.4.0+3f9c2ab.
+SENTRY_RELEASE = env.str("SENTRY_RELEASE", default="") or (
+    f"intelliflow-crm@{VERSION}" + (f"+{RELEASE_ID}" if RELEASE_ID != VERSION else "")
+)
+# The share of requests sent as Sentry transactions, in the OTel trace (observability/errors.py).
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0 if DEBUG else 0.1)
+if not 0.0 <= SENTRY_TRACES_SAMPLE_RATE <= 1.0:
+    raise ImproperlyConfigured(
+        f"SENTRY_TRACES_SAMPLE_RATE={SENTRY_TRACES_SAMPLE_RATE}: expected 0 to 1."
+    )
 if SENTRY_ENABLED and SENTRY_DSN:
     from observability.errors import configure_error_reporting
 
     configure_error_reporting(
-        dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=SENTRY_RELEASE
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
     )

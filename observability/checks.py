@@ -23,9 +23,10 @@ NETWORK_TIMEOUT_SECONDS = 2.0
 CORRELATION = "observability.correlation.CorrelationIdMiddleware"
 ACCESS_LOG = "observability.logging.AccessLogMiddleware"
 PROMETHEUS_BEFORE = "django_prometheus.middleware.PrometheusBeforeMiddleware"
-TRACING = "observability.tracing.TracingMiddleware"  # first: correlation runs in its span
+SENTRY_REQUEST = "observability.errors.SentryRequestMiddleware"  # logs nothing
+# opentelemetry-instrumentation-django's middleware comes first: correlation runs in its span.
+TRACING_MODULE = "opentelemetry.instrumentation.django."
 PROMETHEUS_AFTER = "observability.metrics.PrometheusAfterMiddleware"
-ALWAYS_ON_SAMPLERS = {"always_on", "parentbased_always_on"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +219,11 @@ def check_correlation() -> list[Finding]:
             )
         ]
     position = middleware.index(CORRELATION)
-    loggers_before = [m for m in middleware[:position] if m not in {PROMETHEUS_BEFORE, TRACING}]
+    loggers_before = [
+        m
+        for m in middleware[:position]
+        if m not in (PROMETHEUS_BEFORE, SENTRY_REQUEST) and not m.startswith(TRACING_MODULE)
+    ]
     if loggers_before or (ACCESS_LOG in middleware and middleware.index(ACCESS_LOG) < position):
         return [
             Finding(
@@ -248,6 +253,47 @@ def sampler_description() -> tuple[str, float]:
     return name, ratio
 
 
+def active_instrumentations() -> dict[str, bool]:
+    """Each instrumentation we rely on, by its scope name (the name its spans carry)."""
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+
+    instrumentors = {
+        "opentelemetry.instrumentation.django": DjangoInstrumentor(),
+        "opentelemetry.instrumentation.psycopg": PsycopgInstrumentor(),
+    }
+    return {scope: i.is_instrumented_by_opentelemetry for scope, i in instrumentors.items()}
+
+
+def check_instrumentations() -> list[Finding]:
+    active = active_instrumentations()
+    found = [
+        Finding("tracing", "instrumentation", PASS, ", ".join(s for s, on in active.items() if on))
+    ] if any(active.values()) else []  # fmt: skip
+    if not active["opentelemetry.instrumentation.django"]:
+        found.append(
+            Finding(
+                "tracing",
+                "django instrumentation",
+                WARN,
+                "opentelemetry-instrumentation-django is not active: no server spans",
+                "Start through intelliflow.wsgi/asgi or manage.py (they call "
+                "tracing.setup_for_process()), or check OTEL_PYTHON_DJANGO_INSTRUMENT.",
+            )
+        )
+    if not active["opentelemetry.instrumentation.psycopg"]:
+        found.append(
+            Finding(
+                "tracing",
+                "psycopg instrumentation",
+                WARN,
+                "opentelemetry-instrumentation-psycopg is not active: no query spans",
+                "Start through intelliflow.wsgi/asgi or manage.py.",
+            )
+        )
+    return found
+
+
 def check_tracing() -> list[Finding]:
     if not settings.OTEL_ENABLED:
         status = WARN if production() else PASS
@@ -274,25 +320,7 @@ def check_tracing() -> list[Finding]:
         )
     else:
         found.append(Finding("tracing", "sampler", PASS, f"{name} ({ratio:.0%})"))
-    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
-
-    instrumented = {
-        "django": TRACING in settings.MIDDLEWARE,
-        "psycopg": PsycopgInstrumentor().is_instrumented_by_opentelemetry,
-    }
-    missing = [library for library, done in instrumented.items() if not done]
-    if missing:
-        found.append(
-            Finding(
-                "tracing",
-                "instrumentation",
-                FAIL,
-                f"not instrumented: {missing}",
-                "Start through intelliflow.wsgi/asgi or manage.py.",
-            )
-        )
-    else:
-        found.append(Finding("tracing", "instrumentation", PASS, "django, psycopg (3)"))
+    found += check_instrumentations()
     try:
         import psycopg2  # noqa: F401
     except ImportError:
@@ -409,6 +437,52 @@ def check_errors() -> list[Finding]:
         )
     else:
         found.append(Finding("errors", "personal data", PASS, "not collected"))
+    return found + check_sentry_integrations()
+
+
+def check_sentry_integrations() -> list[Finding]:
+    """What the running Sentry client really has: integrations, the traces rate, and its
+    middleware where it shares the OTel trace."""
+    import sentry_sdk
+
+    from observability import errors
+
+    client = sentry_sdk.get_client()
+    installed = sorted(client.integrations)
+    found = []
+    if set(installed) != set(errors.INTEGRATIONS):
+        found.append(
+            Finding(
+                "errors",
+                "integrations",
+                WARN,
+                f"installed {installed}, expected {sorted(errors.INTEGRATIONS)}",
+                "Initialise Sentry through observability.errors.configure_error_reporting().",
+            )
+        )
+    else:
+        found.append(Finding("errors", "integrations", PASS, ", ".join(installed)))
+    rate = client.options.get("traces_sample_rate")
+    found.append(
+        Finding(
+            "errors",
+            "performance",
+            PASS,
+            f"transactions at {rate:.0%} of requests, in the OTel trace"
+            if rate
+            else "errors only (SENTRY_TRACES_SAMPLE_RATE=0)",
+        )
+    )
+    if errors.MIDDLEWARE not in settings.MIDDLEWARE:
+        found.append(
+            Finding(
+                "errors",
+                "middleware",
+                FAIL,
+                f"{errors.MIDDLEWARE} is not in MIDDLEWARE: no per-request scope",
+                "Keep it first in settings.MIDDLEWARE.",
+            )
+        )
     return found
 
 
@@ -511,7 +585,11 @@ def check_metrics() -> list[Finding]:
                 directory or "single process (gunicorn.conf.py prepares a directory)",
             )
         )
-    names = set(REGISTRY._names_to_collectors)  # the registry's index of family names
+    names = set()
+    for family in REGISTRY.collect():  # a counter's family name is without "_total"
+        names.add(family.name)
+        if family.type == "counter":
+            names.add(f"{family.name}_total")
     expected = {
         "django_http_requests_latency_seconds_by_view_method",
         "intelliflow_leads_created_total",

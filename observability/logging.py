@@ -15,13 +15,12 @@ import time
 import traceback
 
 from django.conf import settings
-from django.utils.functional import SimpleLazyObject, empty
 from opentelemetry import trace
 from opentelemetry.trace import format_span_id, format_trace_id
 from pythonjsonlogger import json as json_logging
 from pythonjsonlogger.core import RESERVED_ATTRS
 
-from observability import scrubbing
+from observability import compat, scrubbing
 from observability.correlation import correlation_id_var
 
 SCHEMA_FIELDS = (
@@ -204,11 +203,7 @@ class TextFormatter(logging.Formatter):
 
 def _user_id(request):
     """The authenticated user's id, without triggering a session or token lookup of our own."""
-    user = request.__dict__.get("user")
-    if isinstance(user, SimpleLazyObject):
-        if user._wrapped is empty:
-            return None
-        user = user._wrapped
+    user = compat.resolved_user(request)
     return user.pk if user is not None and user.is_authenticated else None
 
 
@@ -246,3 +241,7 @@ class AccessLogMiddleware:
                 },
             )
         return response
+
+
+# The resolved user's id for other signals (the span's user.id), by the same rule.
+resolved_user_id = _user_id

@@ -288,17 +288,24 @@ def start_sampler(interval_seconds: float | None = None) -> None:
 # --- Middleware and the /metrics view -------------------------------------------------------
 
 
+# HTTP methods counted by name; any other method a client sends is folded into one label.
+KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "CONNECT", "PATCH"}
+)
+
+
 class PrometheusAfterMiddleware(django_prometheus_middleware.PrometheusAfterMiddleware):
     """django-prometheus' after-middleware with bounded labels: route templates and a fixed
-    set of methods (its latency histogram otherwise takes any method a client sends)."""
-
-    def _get_view_name(self, request: HttpRequest) -> str:
-        match = getattr(request, "resolver_match", None)
-        return match.route if match is not None else "<unmatched>"
+    set of methods (its latency histogram otherwise takes any method a client sends), set
+    through `label_metric`, its documented hook for labels."""
 
     def label_metric(self, metric, request, response=None, **labels):
+        if "view" in labels:
+            match = getattr(request, "resolver_match", None)
+            labels["view"] = match.route if match is not None else "<unmatched>"
         if "method" in labels:
-            labels["method"] = self._method(request)
+            method = request.method
+            labels["method"] = method if method in KNOWN_METHODS else "<invalid method>"
         return super().label_metric(metric, request, response, **labels)
 
 
@@ -308,9 +315,13 @@ class StartupSafeMultiProcessCollector(MultiProcessCollector):
     fails whole (struct.error, a 500). Such a file holds no value yet: skip it.
     The workers' CPU totals, stored as `liveall` gauges, come out as a counter by pid."""
 
+    def __init__(self, registry, path=None):
+        self.directory = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        super().__init__(registry, path)
+
     def collect(self):
         files = []
-        for path in glob.glob(os.path.join(self._path, "*.db")):
+        for path in glob.glob(os.path.join(self.directory, "*.db")):
             try:
                 if os.path.getsize(path) >= 8:  # the header: bytes used, then padding
                     files.append(path)

@@ -8,7 +8,7 @@ addresses and credentials, which also catches them inside free text such as a Po
 
 import functools
 import re
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 FILTERED = "[Filtered]"
 
@@ -37,14 +37,26 @@ def is_sensitive_key(key) -> bool:
 
 @functools.lru_cache(maxsize=1024)  # the same keys come back on every log line and span
 def _is_sensitive_name(key: str) -> bool:
-    return key.lower().replace("_", "-") in _NORMALISED_KEYS
+    """A sensitive key, or a name that ends in one (`X-Password`, `X-Auth-Token`,
+    `X-Forwarded-Authorization`, `contact_email`)."""
+    name = key.lower().replace("_", "-")
+    return name in _NORMALISED_KEYS or any(name.endswith(f"-{k}") for k in _NORMALISED_KEYS)
 
 
 _NORMALISED_KEYS = frozenset(key.replace("_", "-") for key in SENSITIVE_KEYS)
 
 
 def scrub_text(text: str) -> str:
-    """Replace e-mail addresses and credentials inside free text."""
+    """Replace e-mail addresses and credentials inside free text, percent-encoded ones too
+    (`ada%40example.com`, `Token%20<key>`): a text that hides one is scrubbed decoded."""
+    if "%" in text or "+" in text:
+        decoded = unquote_plus(text)
+        if decoded != text and _scrub_plain(decoded) != decoded:
+            return _scrub_plain(decoded)
+    return _scrub_plain(text)
+
+
+def _scrub_plain(text: str) -> str:
     if "@" in text:
         text = EMAIL.sub(FILTERED, text)
     # A credential is a keyword, whitespace, then the secret, so text with no whitespace
@@ -56,10 +68,14 @@ def scrub_text(text: str) -> str:
 
 
 def scrub_query_string(query: str) -> str:
-    """Keep the parameter names; keep values only for SAFE_QUERY_PARAMETERS."""
+    """Keep the parameter names; keep values only for SAFE_QUERY_PARAMETERS, and those only
+    scrubbed by value (decoded: a token or an e-mail pasted into `page` is still one)."""
     pairs = parse_qsl(query, keep_blank_values=True)
     return urlencode(
-        [(name, value if name in SAFE_QUERY_PARAMETERS else FILTERED) for name, value in pairs],
+        [
+            (name, scrub_text(value) if name in SAFE_QUERY_PARAMETERS else FILTERED)
+            for name, value in pairs
+        ],
         safe="[]",
     )
 

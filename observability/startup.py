@@ -69,8 +69,10 @@ def sentry_summary() -> tuple[str, ...]:
     from sentry_sdk.utils import Dsn
 
     return (
-        "Sentry error reporting initialized: host %s, environment %s, release %s",
+        "Sentry error reporting initialized: host %s, environment %s, release %s, "
+        "transactions at %s of requests",
         Dsn(settings.SENTRY_DSN).host,
         settings.SENTRY_ENVIRONMENT,
         settings.SENTRY_RELEASE,
+        f"{settings.SENTRY_TRACES_SAMPLE_RATE:.0%}",
     )

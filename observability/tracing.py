@@ -1,20 +1,21 @@
-"""OpenTelemetry traces for Django and psycopg, configured from the standard OTEL_* variables.
+"""OpenTelemetry traces for Django and psycopg, from the ecosystem's own instrumentations.
 
 Two steps, because of gunicorn's fork:
-- `instrument()` puts `TracingMiddleware` first in MIDDLEWARE and patches psycopg. It starts
-  no thread, so it may run anywhere, before the WSGI handler is built.
+- `instrument()` runs `DjangoInstrumentor` (opentelemetry-instrumentation-django: its
+  middleware goes first in MIDDLEWARE and makes each request's SERVER span) and
+  `PsycopgInstrumentor` (a CLIENT span per query). It starts no thread, so it may run anywhere,
+  before the WSGI handler is built.
 - `configure_tracing()` builds the TracerProvider, its BatchSpanProcessor (a thread) and the
   exporter. Under gunicorn it runs in each worker's `post_fork`, never in the master.
 
 Entry points call `setup_for_process()`; gunicorn.conf.py calls `defer_to_post_fork()` first.
-Spans pass through `ScrubbingSpanExporter`, so no secret or lead personal data is exported,
-and shutdown is bounded so an unreachable collector never holds a worker's exit.
 
-Cost (bench/RESULTS.md): the server span comes from our `TracingMiddleware`, not from
-opentelemetry-instrumentation-django, whose middleware built the absolute URI twice and
-resolved the URL again on every request, traced or not; probes are skipped by a path prefix.
-Database spans are made only inside a recorded span: an unsampled request's queries skip the
-instrumentation's per-query SQL parsing and span bookkeeping.
+Everything the instrumentations document works as documented: OTEL_PYTHON_DJANGO_EXCLUDED_URLS
+(default here: the probes and /metrics, settings.OTEL_PYTHON_DJANGO_EXCLUDED_URLS),
+OTEL_PYTHON_DJANGO_TRACED_REQUEST_ATTRS, OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_*,
+the standard sampler and exporter variables. Whatever they add, spans pass through
+`ScrubbingSpanExporter` before they leave the process, so no secret or lead personal data is
+exported, and shutdown is bounded so an unreachable collector never holds a worker's exit.
 """
 
 import atexit
@@ -26,9 +27,12 @@ import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
-from opentelemetry import context, propagate, trace
-from opentelemetry.instrumentation.propagators import TraceResponsePropagator
-from opentelemetry.propagators.textmap import Getter
+from opentelemetry import trace
+from opentelemetry.instrumentation.propagators import (
+    TraceResponsePropagator,
+    set_global_response_propagator,
+)
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -37,15 +41,15 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import SpanKind, Status
 
 from observability import scrubbing
 
-MIDDLEWARE = "observability.tracing.TracingMiddleware"
 SHUTDOWN_TIMEOUT_SECONDS = 1.5
-# HTTP methods as the semantic conventions know them; anything else is reported as _OTHER.
-KNOWN_METHODS = frozenset(
-    {"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"}
+INSTRUMENTATION_SCOPES = (
+    "opentelemetry.instrumentation.django",
+    "opentelemetry.instrumentation.psycopg",
 )
 
 _instrumented = False
@@ -63,38 +67,74 @@ def instrument() -> None:
     global _instrumented
     if _instrumented:
         return
-    # Stable database attribute names (db.query.text, db.system.name, ...).
+    # Stable HTTP and database attribute names (http.request.method, db.query.text, ...),
+    # unless the operator chose otherwise with the standard variable.
     os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http,database")
-    from opentelemetry.instrumentation.psycopg import CursorTracer, PsycopgInstrumentor
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 
-    if MIDDLEWARE not in settings.MIDDLEWARE:
-        settings.MIDDLEWARE = [MIDDLEWARE, *settings.MIDDLEWARE]
+    # W3C `traceresponse` on every traced response, so a client can find its trace.
+    set_global_response_propagator(TraceResponsePropagator())
+    # Puts its middleware first in settings.MIDDLEWARE (its documented way of installing).
+    DjangoInstrumentor().instrument(
+        excluded_urls=settings.OTEL_PYTHON_DJANGO_EXCLUDED_URLS,
+        request_hook=request_hook,
+        response_hook=response_hook,
+    )
     # No SQL commenter (it would defeat statement caching) and no bound parameters captured.
     PsycopgInstrumentor().instrument(enable_commenter=False, capture_parameters=False)
-    _trace_queries_only_in_recorded_spans(CursorTracer)
     _instrumented = True
 
 
-def is_instrumented() -> bool:
-    return _instrumented
+def request_hook(span, request) -> None:
+    """An unsampled request (most of them, at 10 %) records no span below its own, so its
+    queries skip the psycopg instrumentation altogether (statement parsing, span bookkeeping):
+    the instrumentation's public `suppress_instrumentation()` is entered here and left in
+    `response_hook`, which the instrumentation calls for every request it started."""
+    if not span.is_recording():
+        suppression = suppress_instrumentation()
+        suppression.__enter__()
+        request.telemetry_suppression = suppression
 
 
-def _trace_queries_only_in_recorded_spans(cursor_tracer) -> None:
-    """Skip the instrumentation's work for a query whose span would not be recorded anyway.
+def response_hook(span, request, response) -> None:
+    """What the Django instrumentation lacks: who asked (an id, never contact data). The
+    correlation ID is put on the span by observability.correlation's middleware."""
+    suppression = request.__dict__.pop("telemetry_suppression", None)
+    if suppression is not None:
+        suppression.__exit__(None, None, None)
+    if not span.is_recording():
+        return
+    from observability.logging import resolved_user_id
 
-    With a parent-based sampler an unsampled request's query spans are dropped; the
-    instrumentation still parses each statement and builds a span and metric attributes for
-    them. Queries outside any request (management commands, the metrics sampler, health
-    probes, which are not traced) are not traced either: they would each be a root trace.
-    """
-    traced_execution = cursor_tracer.traced_execution
+    user_id = resolved_user_id(request)
+    if user_id is not None:
+        span.set_attribute("user.id", str(user_id))
 
-    def execution_traced_when_recorded(self, cursor, query_method, *args, **kwargs):
-        if not trace.get_current_span().is_recording():
-            return query_method(*args, **kwargs)
-        return traced_execution(self, cursor, query_method, *args, **kwargs)
 
-    cursor_tracer.traced_execution = execution_traced_when_recorded
+class RequestRootsOnly(Sampler):
+    """The configured sampler (OTEL_TRACES_SAMPLER), except that a database span with no parent
+    is dropped: queries outside a request (the metrics sampler thread, health probes, which
+    are not traced, management commands) would each become a trace of one span."""
+
+    def __init__(self, sampler: Sampler):
+        self.sampler = sampler
+
+    def should_sample(
+        self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
+        trace_state=None,
+    ) -> SamplingResult:  # fmt: skip
+        if (
+            kind == SpanKind.CLIENT
+            and not trace.get_current_span(parent_context).get_span_context().is_valid
+        ):
+            return SamplingResult(Decision.DROP)
+        return self.sampler.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return self.sampler.get_description()
 
 
 def defer_to_post_fork() -> None:
@@ -123,7 +163,7 @@ def exporter_kind() -> str:
     return os.environ.get("OTEL_TRACES_EXPORTER", default).strip().lower()
 
 
-def _exporter_from_environment() -> SpanExporter | None:
+def exporter_from_environment() -> SpanExporter | None:
     kind = exporter_kind()
     if kind == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -177,9 +217,13 @@ def configure_tracing(
     if _provider is not None and _provider_pid == os.getpid():
         return _provider
     # shutdown_on_exit=False: the SDK's own atexit hook waits up to 30 s on the exporter.
-    provider = TracerProvider(resource=build_resource(), shutdown_on_exit=False)
+    # The sampler the SDK builds from OTEL_TRACES_SAMPLER / _ARG, wrapped.
+    configured = TracerProvider(shutdown_on_exit=False).sampler
+    provider = TracerProvider(
+        resource=build_resource(), sampler=RequestRootsOnly(configured), shutdown_on_exit=False
+    )
     provider.add_span_processor(RouteToChildSpansProcessor())
-    exporter = exporter if exporter is not None else _exporter_from_environment()
+    exporter = exporter if exporter is not None else exporter_from_environment()
     if exporter is not None:
         provider.add_span_processor(processor_class(ScrubbingSpanExporter(exporter)))
     trace.set_tracer_provider(provider)
@@ -218,12 +262,20 @@ _scrub_repeated_text = functools.lru_cache(maxsize=512)(scrubbing.scrub_text)
 CACHED_TEXT_MAX_LENGTH = 4096
 
 
+# Request attributes that OTEL_PYTHON_DJANGO_TRACED_REQUEST_ATTRS could name and that hold
+# credentials or bodies as a whole (their str() is the dict or the raw bytes): never exported.
+REQUEST_OBJECT_ATTRIBUTES = frozenset(
+    {"cookies", "meta", "session", "body", "post", "data", "files", "headers", "auth"}
+)
+
+
 def _scrub_attributes(attributes) -> dict:
     scrubbed = {}
     for key, value in (attributes or {}).items():
+        name = key.rsplit(".", 1)[-1]
         if key == "url.query" and isinstance(value, str):
             scrubbed[key] = scrubbing.scrub_query_string(value)
-        elif scrubbing.is_sensitive_key(key.rsplit(".", 1)[-1]):
+        elif name.lower() in REQUEST_OBJECT_ATTRIBUTES or scrubbing.is_sensitive_key(name):
             scrubbed[key] = scrubbing.FILTERED
         elif isinstance(value, str) and len(value) <= CACHED_TEXT_MAX_LENGTH:
             scrubbed[key] = _scrub_repeated_text(value)
@@ -270,99 +322,3 @@ class ScrubbingSpanExporter(SpanExporter):
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return self.exporter.force_flush(timeout_millis)
-
-
-class _MetaGetter(Getter):
-    """W3C trace context from a WSGI environ (Django's request.META)."""
-
-    def get(self, carrier, key):
-        value = carrier.get("HTTP_" + key.upper().replace("-", "_"))
-        return [value] if value is not None else None
-
-    def keys(self, carrier):
-        return [key[5:].lower().replace("_", "-") for key in carrier if key.startswith("HTTP_")]
-
-
-_meta_getter = _MetaGetter()
-_response_propagator = TraceResponsePropagator()
-
-
-class TracingMiddleware:
-    """The server span of each request, named `METHOD route-template` once the URL resolved.
-
-    W3C `traceparent` is continued, `traceresponse` returned. Probes and scrapes
-    (settings.PROBE_PATH_PREFIXES) are not traced. Request attributes follow the stable HTTP
-    semantic conventions and are computed only for a recorded (sampled) span; `url.query` is
-    scrubbed by the exporter. A 5xx or an exception from the view marks the span as an error.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.tracer = trace.get_tracer(__name__, settings.VERSION)
-        self.excluded_prefixes = settings.PROBE_PATH_PREFIXES
-
-    def __call__(self, request):
-        if request.path.startswith(self.excluded_prefixes):
-            return self.get_response(request)
-        method = request.method if request.method in KNOWN_METHODS else "_OTHER"
-        parent = propagate.extract(request.META, getter=_meta_getter)
-        span = self.tracer.start_span(method, context=parent, kind=SpanKind.SERVER)
-        if span.is_recording():
-            span.set_attributes(_request_attributes(request, method))
-        request.server_span = span
-        token = context.attach(trace.set_span_in_context(span, parent))
-        try:
-            response = self.get_response(request)
-        except BaseException as error:  # nothing under Django's handler should get here
-            span.record_exception(error)
-            span.set_status(Status(StatusCode.ERROR, type(error).__qualname__))
-            span.end()
-            raise
-        finally:
-            context.detach(token)
-        if span.is_recording():
-            span.set_attribute("http.response.status_code", response.status_code)
-            if response.status_code >= 500:
-                if "error.type" not in span.attributes:  # process_exception named it already
-                    span.set_attribute("error.type", str(response.status_code))
-                span.set_status(Status(StatusCode.ERROR))
-        span.end()
-        _response_propagator.inject(response, context=trace.set_span_in_context(span))
-        return response
-
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        """The route is known now, before the view's queries start their spans."""
-        span = getattr(request, "server_span", None)
-        match = request.resolver_match
-        if span is not None and span.is_recording() and match is not None and match.route:
-            span.set_attribute("http.route", match.route)
-            method = span.attributes.get("http.request.method")
-            span.update_name(f"{'HTTP' if method == '_OTHER' else method} {match.route}")
-
-    def process_exception(self, request, exception):
-        span = getattr(request, "server_span", None)
-        if span is not None and span.is_recording():
-            span.record_exception(exception)
-            span.set_attribute("error.type", type(exception).__qualname__)
-
-
-def _request_attributes(request, method: str) -> dict:
-    meta = request.META
-    attributes = {
-        "http.request.method": method,
-        "url.scheme": request.scheme,
-        "url.path": request.path,
-        "server.address": meta.get("SERVER_NAME", ""),
-        "network.protocol.version": meta.get("SERVER_PROTOCOL", "").removeprefix("HTTP/"),
-    }
-    if method == "_OTHER":
-        attributes["http.request.method_original"] = request.method
-    if port := meta.get("SERVER_PORT"):
-        attributes["server.port"] = int(port) if port.isdigit() else port
-    if query := meta.get("QUERY_STRING"):
-        attributes["url.query"] = query
-    if client := meta.get("REMOTE_ADDR"):
-        attributes["client.address"] = client
-    if user_agent := meta.get("HTTP_USER_AGENT"):
-        attributes["user_agent.original"] = user_agent
-    return attributes

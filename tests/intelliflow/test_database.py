@@ -57,3 +57,14 @@ def test_the_bound_covers_the_whole_round_trip_not_each_read():
     assert connection.execute("SELECT pg_sleep(0.2), 1").fetchone()[1] == 1
     with pytest.raises(DatabaseNotAnswering):
         connection.execute("SELECT pg_sleep(2)")
+
+
+def test_a_deadline_of_the_callers_own_is_left_to_psycopg():
+    """`notifies(timeout=...)` ends quietly when its deadline passes: the connection's bound
+    applies only where the caller gave none, and the connection stays usable."""
+    connection = connect(
+        bounded_connection_class(0.5), int(connections["default"].settings_dict["PORT"])
+    )
+    connection.execute("LISTEN compat_test")
+    assert list(connection.notifies(timeout=0.2)) == []
+    assert connection.execute("SELECT 1").fetchone() == (1,)

@@ -19,6 +19,10 @@ class ReceivedSpans:
 
     def spans(self) -> list[tuple[dict, object]]:
         """(resource attributes, span) for every span received so far."""
+        return [(resource, span) for resource, _, span in self.scoped_spans()]
+
+    def scoped_spans(self) -> list[tuple[dict, str, object]]:
+        """(resource attributes, instrumentation scope name, span) for every span so far."""
         found = []
         with self.lock:
             for request in self.requests:
@@ -28,7 +32,8 @@ class ReceivedSpans:
                         for kv in resource_spans.resource.attributes
                     }
                     for scope_spans in resource_spans.scope_spans:
-                        found += [(resource, span) for span in scope_spans.spans]
+                        scope = scope_spans.scope.name
+                        found += [(resource, scope, span) for span in scope_spans.spans]
         return found
 
 

@@ -152,6 +152,26 @@ class TestTracing:
             monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
             assert statuses(checks.check_tracing()) == {"pass"}
 
+    def test_active_instrumentations_are_reported_by_scope_name(self, settings, spans):
+        settings.OTEL_ENABLED = True
+        (finding,) = [f for f in checks.check_tracing() if f.name == "instrumentation"]
+        assert finding.detail == (
+            "opentelemetry.instrumentation.django, opentelemetry.instrumentation.psycopg"
+        )
+
+    def test_a_missing_django_instrumentation_warns(self, settings, monkeypatch):
+        settings.OTEL_ENABLED = True
+        monkeypatch.setattr(
+            checks,
+            "active_instrumentations",
+            lambda: {
+                "opentelemetry.instrumentation.django": False,
+                "opentelemetry.instrumentation.psycopg": True,
+            },
+        )
+        findings = checks.check_tracing()
+        assert statuses(findings, "django instrumentation") == {"warn"}
+
     def test_full_sampling_is_a_deploy_warning(self, settings, monkeypatch):
         settings.OTEL_ENABLED = True
         monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
@@ -175,6 +195,11 @@ class TestErrors:
         findings = checks.check_errors()
         assert statuses(findings) == {"pass"}
         assert "supersecretkey" not in json.dumps([f.detail for f in findings])
+        (integrations,) = [f for f in findings if f.name == "integrations"]
+        assert "django" in integrations.detail
+        assert "otlp" in integrations.detail
+        (performance,) = [f for f in findings if f.name == "performance"]
+        assert performance.detail == "errors only (SENTRY_TRACES_SAMPLE_RATE=0)"
 
 
 class TestMetrics:

@@ -30,12 +30,13 @@ def test_tracing_on_without_a_destination_says_spans_go_nowhere(settings, monkey
         (False, "", "Sentry error reporting is off: SENTRY_ENABLED is not true"),
         (True, "", "Sentry error reporting is off: SENTRY_ENABLED is true but SENTRY_DSN is empty"),
         (True, "https://key@sentry.example/1", "Sentry error reporting initialized: host "
-         "sentry.example, environment test, release r1"),
+         "sentry.example, environment test, release r1, transactions at 10% of requests"),
     ],
 )  # fmt: skip
 def test_sentry_line(settings, enabled, dsn, expected):
     settings.SENTRY_ENABLED, settings.SENTRY_DSN = enabled, dsn
     settings.SENTRY_ENVIRONMENT, settings.SENTRY_RELEASE = "test", "r1"
+    settings.SENTRY_TRACES_SAMPLE_RATE = 0.1
     message, *arguments = startup.sentry_summary()
     assert message % tuple(arguments) == expected
     assert "key@" not in message % tuple(arguments)

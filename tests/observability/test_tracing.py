@@ -130,17 +130,23 @@ def test_queries_outside_a_request_make_no_root_traces(lead, spans):
 def test_view_exception_marks_the_server_span_as_error(error_client, spans):
     from opentelemetry.trace import StatusCode
 
-    response = error_client.get("/api/v1/boom/?status=new", HTTP_USER_AGENT="probe/1.0")
+    response = error_client.get(
+        "/api/v1/boom/?status=new",
+        HTTP_USER_AGENT="probe/1.0",
+        RAW_URI="/api/v1/boom/?status=new",  # gunicorn's; the instrumentation reads the URL there
+    )
     assert response.status_code == 500
     span = server_span(spans)
     assert span.name == "GET api/v1/boom/"
     assert span.status.status_code == StatusCode.ERROR
-    assert span.attributes["error.type"] == "RuntimeError"
+    assert span.attributes["error.type"] == "500"  # the instrumentation's choice for a 5xx
     assert span.attributes["http.response.status_code"] == 500
     assert span.attributes["url.path"] == "/api/v1/boom/"
     assert span.attributes["url.query"] == "status=new"
     assert span.attributes["user_agent.original"] == "probe/1.0"
-    assert [event.name for event in span.events] == ["exception"]
+    (event,) = span.events
+    assert event.name == "exception"
+    assert event.attributes["exception.type"] == "RuntimeError"
 
 
 def test_unknown_method_is_reported_as_other(api_client, spans):
@@ -148,3 +154,19 @@ def test_unknown_method_is_reported_as_other(api_client, spans):
     span = server_span(spans)
     assert span.attributes["http.request.method"] == "_OTHER"
     assert span.attributes["http.request.method_original"] == "BREW"
+
+
+@pytest.mark.urls("tests.observability.urls")
+@pytest.mark.parametrize(("flags", "recording"), [("00", False), ("01", True)])
+def test_an_unsampled_request_suppresses_the_instrumentation_below_it(client, spans, flags,
+                                                                      recording):  # fmt: skip
+    """Its queries then skip the psycopg instrumentation (statement parsing, span
+    bookkeeping) through the public suppress_instrumentation(); a sampled one keeps it."""
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    response = client.get(
+        "/api/v1/instrumentation-state/",
+        HTTP_TRACEPARENT=f"00-{TRACE_ID}-{PARENT_SPAN_ID}-{flags}",
+    )
+    assert response.json() == {"instrumentation_enabled": recording, "recording": recording}
+    assert is_instrumentation_enabled()  # left again when the request ended

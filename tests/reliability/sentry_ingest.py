@@ -20,9 +20,16 @@ class ReceivedEnvelopes:
         self.lock = threading.Lock()
 
     def events(self) -> list[dict]:
+        return self.of_type("event")
+
+    def transactions(self) -> list[dict]:
+        """Performance monitoring's items (SENTRY_TRACES_SAMPLE_RATE)."""
+        return self.of_type("transaction")
+
+    def of_type(self, item_type: str) -> list[dict]:
         with self.lock:
             return [json.loads(payload) for header, payload in self.items
-                    if header.get("type") == "event"]  # fmt: skip
+                    if header.get("type") == item_type]  # fmt: skip
 
 
 def parse_envelope(body: bytes) -> list[tuple[dict, bytes]]:

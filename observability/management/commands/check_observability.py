@@ -28,7 +28,7 @@ def send_test_span(correlation_id: str) -> dict:
 
     from observability import tracing
 
-    exporter = tracing._exporter_from_environment()
+    exporter = tracing.exporter_from_environment()
     if exporter is None:
         return {"status": "skipped", "detail": "no exporter configured (OTEL_TRACES_EXPORTER)"}
     captured = InMemorySpanExporter()
