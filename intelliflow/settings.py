@@ -162,7 +162,11 @@ if DATABASES["default"]["ENGINE"].endswith(".postgresql"):
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool owns connection lifetime
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A connection that died while idle (the server restarted, a failover, an idle timeout) is
+    # found before use and replaced, so a failover that already finished costs no failed
+    # request. With the pool, Django passes psycopg_pool's check_connection (one empty round
+    # trip per checkout); with persistent connections it checks at the start of a request.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -10,12 +10,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
 django.setup(set_prefix=False)
 
 from health.fastpath import PingFastPath  # noqa: E402 - needs settings
+from intelliflow.wsgi_middleware import ChunkedRequestBody, NoBodyForHead  # noqa: E402
 from observability import startup  # noqa: E402 - needs settings
 
 # Before the handler is built, so the tracing middleware is part of its chain.
 startup.start_serving_process()
 
-application = PingFastPath(WSGIHandler())
+application = NoBodyForHead(ChunkedRequestBody(PingFastPath(WSGIHandler())))
 
 # Everything loaded so far lives as long as the process: move it out of the collector's sight,
 # so the full collections that request garbage triggers no longer walk the whole of Django.

@@ -74,6 +74,18 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class QuietDisallowedHost(logging.Filter):
+    """A request with a Host the app does not serve (scanners, a misrouted probe) is one
+    WARNING line, not an ERROR with a traceback (which Sentry's logging integration would
+    also send as an event, one per scanner request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info = record.exc_text = None
+        return True
+
+
 def logging_config(
     *, level: str, log_format: str, service: str, environment: str, version: str
 ) -> dict:
@@ -83,7 +95,10 @@ def logging_config(
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "observability.logging.ContextFilter"}},
+        "filters": {
+            "context": {"()": "observability.logging.ContextFilter"},
+            "quiet_disallowed_host": {"()": "observability.logging.QuietDisallowedHost"},
+        },
         "formatters": {
             "json": {
                 "()": "observability.logging.JsonFormatter",
@@ -110,6 +125,7 @@ def logging_config(
             # The app writes its own access line (intelliflow.access); gunicorn's would be a
             # second one for every request.
             "gunicorn.access": {"handlers": [], "propagate": False},
+            "django.security.DisallowedHost": {"filters": ["quiet_disallowed_host"]},
             # Noisy loggers pinned: SQL per query, SDK internals, HTTP client chatter.
             "django.db.backends": {"level": "WARNING"},
             "sentry_sdk": {"level": "WARNING"},

@@ -317,3 +317,21 @@ def test_multiprocess_counts_exactly_across_workers_and_recycling(tmp_path):
         assert len(files) <= 2 * 6 + 3, files
         result = promtool_check(exposition.encode())
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_business_counter_exists_for_every_label_value_from_the_start(client, settings):
+    """rate()/increase() on a fresh pod see 0, not nothing (the leads app's ready())."""
+    from leads.models import ALLOWED_TRANSITIONS, LeadSource
+
+    settings.METRICS_TOKEN = ""
+    text = client.get("/metrics").content.decode()
+    for source in LeadSource.values:
+        assert f'intelliflow_leads_created_total{{source="{source}"}}' in text
+    for from_status, to_statuses in ALLOWED_TRANSITIONS.items():
+        for to_status in to_statuses:
+            assert (
+                "intelliflow_lead_status_transitions_total"
+                f'{{from_status="{from_status}",to_status="{to_status}"}}'
+            ) in text
+    for outcome in ("created", "rejected"):
+        assert f'intelliflow_lead_import_rows_total{{outcome="{outcome}"}}' in text

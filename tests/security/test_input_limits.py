@@ -112,6 +112,30 @@ def test_json_nested_too_deeply_is_400_not_500(api_client, path):
     assert not Lead.objects.exists()
 
 
+SURROGATE = '"\\ud800"'  # JSON text: a lone UTF-16 surrogate, legal JSON, not encodable as UTF-8
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", LEADS, f'{{"first_name": "A", "last_name": "B", "email": "a@x.example", '
+                        f'"source": {SURROGATE}}}'),
+        ("post", IMPORT, f'[{{"first_name": {SURROGATE}, "last_name": "B", '
+                         f'"email": "a@x.example"}}]'),
+        ("post", IMPORT, f'[{{"first_name": "A", "last_name": "B", "email": "a@x.example", '
+                         f'"source": {SURROGATE}}}]'),
+        ("transition", None, f'{{"status": {SURROGATE}}}'),
+    ],
+)  # fmt: skip
+def test_a_lone_surrogate_anywhere_in_json_is_400_not_500(api_client, lead, method, path, body):
+    if method == "transition":
+        path = f"{LEADS}{lead.pk}/transition/"
+    before = Lead.objects.count()
+    response = api_client.post(path, body, content_type="application/json")
+    assert "surrogate" in assert_problem(response, 400)["detail"]
+    assert Lead.objects.count() == before
+
+
 def test_too_many_form_fields_is_400(api_client):
     fields = {f"field{n}": "x" for n in range(django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 1)}
     response = api_client.post(IMPORT, fields, format="multipart")
