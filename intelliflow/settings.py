@@ -1,7 +1,7 @@
 """The one settings module: every value comes from the environment, read once with typed readers.
 
-Production differs from development by environment values only. See ../README.md and
-DESIGN.md's configuration table for the variables.
+Production differs from development by environment values only. README.md's configuration
+table lists the variables.
 """
 
 import warnings

@@ -3,7 +3,7 @@
 - `ContextFilter` (on the handler) adds correlation_id, trace_id and span_id to every record,
   reading them from the request for `django.request` records written after the middleware
   stack has returned.
-- `JsonFormatter` writes the fixed schema of DESIGN.md plus the record's extras; a clashing
+- `JsonFormatter` writes the fixed log-line schema (README.md) plus the record's extras; a clashing
   extra key never overwrites a schema field and never crashes the call (`SafeExtraLogger`).
   Messages, extras and exceptions pass through observability.scrubbing first.
 - `TextFormatter` is the same information on one readable line (LOG_FORMAT=text).
