@@ -51,8 +51,10 @@ def scrub_text(text: str) -> str:
     (`ada%40example.com`, `Token%20<key>`): a text that hides one is scrubbed decoded."""
     if "%" in text or "+" in text:
         decoded = unquote_plus(text)
-        if decoded != text and _scrub_plain(decoded) != decoded:
-            return _scrub_plain(decoded)
+        if decoded != text:
+            scrubbed = _scrub_plain(decoded)
+            if scrubbed != decoded:
+                return scrubbed
     return _scrub_plain(text)
 
 

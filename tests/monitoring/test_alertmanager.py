@@ -79,15 +79,25 @@ def test_the_rules_use_only_routed_severities():
     assert {rule["labels"]["severity"] for rule in alert_rules()} <= set(RECEIVERS)
 
 
-@pytest.mark.parametrize("severity", sorted(RECEIVERS))
-def test_each_severity_reaches_its_receiver(amtool, checked_config, severity):
-    result = run(
+def route_test(amtool, config, receiver: str, *labels: str):
+    """`amtool config routes test`: does an alert with these labels reach `receiver`?"""
+    return run(
         amtool,
         "config",
         "routes",
         "test",
-        f"--config.file={checked_config}",
-        f"--verify.receivers={RECEIVERS[severity]}",
+        f"--config.file={config}",
+        f"--verify.receivers={receiver}",
+        *labels,
+    )
+
+
+@pytest.mark.parametrize("severity", sorted(RECEIVERS))
+def test_each_severity_reaches_its_receiver(amtool, checked_config, severity):
+    result = route_test(
+        amtool,
+        checked_config,
+        RECEIVERS[severity],
         f"severity={severity}",
         "alertname=IntelliFlowTest",
         "job=intelliflow",
@@ -97,15 +107,7 @@ def test_each_severity_reaches_its_receiver(amtool, checked_config, severity):
 
 
 def test_an_alert_without_a_known_severity_still_goes_somewhere(amtool, checked_config):
-    result = run(
-        amtool,
-        "config",
-        "routes",
-        "test",
-        f"--config.file={checked_config}",
-        "--verify.receivers=intelliflow-default",
-        "alertname=Other",
-    )
+    result = route_test(amtool, checked_config, "intelliflow-default", "alertname=Other")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
