@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads \
+.PHONY: run test lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads bench-hostile \
 	bench-metrics bench-instructions fuzz soak clean
 
 $(BIN)/python:
@@ -78,6 +78,11 @@ bench-health: $(VENV)/.runtime-installed
 # gunicorn sync workers vs threads per worker, production configuration (PostgreSQL and wrk).
 bench-threads: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.threads --rounds 3 --seconds 6
+
+# Probe latency under slow clients, long exports and a password flood; BEFORE=REV serves an
+# earlier commit beside this tree (PostgreSQL).
+bench-hostile: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.hostile --rounds 2 --seconds 6 $(if $(BEFORE),--before $(BEFORE))
 
 # /metrics scrape time at start vs after a 60 s soak with worker recycling (PostgreSQL and wrk).
 bench-metrics: $(VENV)/.runtime-installed

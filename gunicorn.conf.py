@@ -22,13 +22,22 @@ _env = environ.Env()
 wsgi_app = "intelliflow.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 
-# Sync workers, one per core. Measured (`make bench-threads`, bench/RESULTS.md): threads per
-# worker (gthread) bought no throughput on the lead endpoints at 4 concurrent clients on 2
-# cores and cost p95 (list 1.47x with 2 threads, 1.71x with 4; create 1.53x / 1.88x): Django
-# work is CPU under the GIL, and a sync worker never runs two requests at once. Scale with
-# workers and pods; GUNICORN_THREADS stays for I/O-heavy deployments to measure for themselves.
+# Threaded workers (gthread), one per core, GUNICORN_THREADS threads each. A sync worker gives
+# itself whole to one socket: two clients dribbling a request a byte a second, or two long CSV
+# exports, held both workers, and kubelet's probes queued behind them until the pod was
+# restarted. gunicorn's gthread worker parks an idle connection in its event loop, not on a
+# thread, and with eight threads per worker a probe finds a free one while slow clients and long
+# requests hold others (`make bench-hostile`, bench/RESULTS.md "Hostile clients"). The price:
+# Django work is CPU under the GIL, so threads buy no throughput on 2 cores and spread latency
+# under saturation (`make bench-threads`). A client that keeps dribbling holds its thread for as
+# long as it does: more slow clients than threads are the edge proxy's to absorb (an ingress or
+# load balancer that buffers requests; README, "Hostile clients").
+# Threads share their worker's database pool (DB_POOL_MAX_SIZE, 4): a thread past it waits up to
+# DB_POOL_TIMEOUT for a connection, so a pod never opens more than workers x 4 to PostgreSQL;
+# the probes use connections of their own (health/checks.py) and never wait there.
+worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count()))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 
 # Worker heartbeat files in memory, as gunicorn's docs advise when /tmp is on disk (the metrics
 # directory goes there too, see observability/multiprocess.py; Kubernetes mounts /tmp as a

@@ -133,7 +133,7 @@ def serve(
     max_requests: int = 0,
     source: Path = ROOT,
 ) -> Iterator[Server]:
-    """gunicorn with the project's config, `workers` sync workers (GUNICORN_THREADS in `env`
+    """gunicorn with the project's config, `workers` workers (GUNICORN_THREADS in `env`
     for threads), no recycling unless `max_requests` (then with 20 % jitter); `app` replaces
     the WSGI application, e.g. the bare hello-world ceiling. `source` is the checkout served
     (its gunicorn.conf.py, which puts its own directory first on sys.path, and its code), e.g.

@@ -2,9 +2,10 @@
 
     .venv/bin/python -m bench.threads [--rounds 3] [--seconds 6] [--connections 4]
 
-The question gunicorn.conf.py's `threads` answers: with 2 workers on 2 cores, do threads
-per worker buy throughput or latency on the lead endpoints, or only cost? Same rotation,
-warm-up and pairwise ratios as `make bench` (baseline: 1 thread, i.e. the sync worker).
+What gunicorn.conf.py's gthread worker with 8 threads costs on the lead endpoints against the
+sync worker it replaced (2 workers on 2 cores, 4 keep-alive clients): same rotation, warm-up and
+pairwise ratios as `make bench`. The sync worker is chosen through gunicorn's own
+GUNICORN_CMD_ARGS, which overrides the configuration file.
 """
 
 from bench import harness
@@ -12,20 +13,21 @@ from bench.observability import CREATE_SCRIPT, configurations, start_sink
 
 
 def main() -> None:
-    args = harness.comparison_arguments(__doc__, threads=(int, [1, 2, 4]))
+    args = harness.comparison_arguments(__doc__, threads=(int, [4, 8]))
     endpoints = harness.lead_endpoints(harness.prepare_database(), CREATE_SCRIPT)
     production = configurations(start_sink())["production"]
     configs = {
-        f"threads={n}": harness.Configuration({**production, "GUNICORN_THREADS": str(n)})
-        for n in args.threads
+        "sync": harness.Configuration(
+            {**production, "GUNICORN_CMD_ARGS": "--worker-class sync --threads 1"}
+        ),
+        **{
+            f"gthread, {n} threads": harness.Configuration(
+                {**production, "GUNICORN_THREADS": str(n)}
+            )
+            for n in args.threads
+        },
     }
-    harness.compare(
-        configs,
-        endpoints,
-        args,
-        baseline=f"threads={args.threads[0]}",
-        name=f"threads-c{args.connections}",
-    )
+    harness.compare(configs, endpoints, args, baseline="sync", name=f"threads-c{args.connections}")
 
 
 if __name__ == "__main__":
