@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads bench-hostile \
+.PHONY: run test lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads bench-hostile bench-floor \
 	bench-metrics bench-instructions fuzz soak clean
 
 $(BIN)/python:
@@ -64,8 +64,13 @@ test: lint
 	DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
 
 # What observability costs: off / production / 100 % sampling / bare WSGI (PostgreSQL and wrk).
+# Then the API against its floor: the same SQL on a raw cursor and JSON by hand, in one process.
 bench: $(VENV)/.runtime-installed
 	$(BIN)/python -m bench.observability --rounds 6 --seconds 4
+	$(BIN)/python -m bench.floor --rounds 7 --requests 200
+
+bench-floor: $(VENV)/.runtime-installed
+	$(BIN)/python -m bench.floor --rounds 7 --requests 200
 
 # Pool vs persistent vs per-request connections under gunicorn (needs PostgreSQL and wrk).
 bench-db: $(VENV)/.runtime-installed
