@@ -42,7 +42,8 @@ class LeadAdminForm(forms.ModelForm):
 
     def clean_email(self):
         # Django skips the e-mail constraint here (its condition reads deleted_at, which the
-        # form does not edit), so the rule is checked explicitly, as the services do.
+        # form does not edit), so the rule is checked explicitly, as the services do. The
+        # field has already put the address in canonical form (leads.emails), as stored.
         email = self.cleaned_data["email"]
         if self.instance.deleted_at is None and selectors.lead_email_taken(
             email=email, exclude_id=self.instance.pk

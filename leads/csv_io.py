@@ -6,23 +6,52 @@ values are stored exactly as given and only the exported cell gets a leading apo
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator
 
 from leads.models import EDITABLE_FIELDS, Lead
 from leads.services import LeadImportError
 
 EXPORT_COLUMNS = ("id", *EDITABLE_FIELDS, "status", "created_at", "updated_at", "converted_at")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "|", "\t", "\r")
+# What spreadsheets skip before they look for a formula character: spaces (NBSP, U+3000),
+# invisible format characters (zero-width space, BOM) and control characters (which include the
+# tab and CR above, so those are checked before skipping).
+SKIPPED_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})
+# NFKC of the first few visible characters is enough to read a fullwidth equals sign (U+FF1D),
+# plus, minus or at sign as the ASCII one.
+PROBE_LENGTH = 8
+
+
+def _skip_invisible(text: str) -> str:
+    for index, char in enumerate(text):
+        if unicodedata.category(char) not in SKIPPED_CATEGORIES:
+            return text[index:]
+    return ""
+
+
+def starts_like_formula(text: str) -> bool:
+    """Whether a spreadsheet might read `text` as a formula: it starts with a formula
+    character, or does once leading blanks and invisible characters are skipped and the rest is
+    read in NFKC (the form a spreadsheet may fold fullwidth characters to)."""
+    if text.startswith(FORMULA_PREFIXES):
+        return True
+    visible = _skip_invisible(text)[:PROBE_LENGTH]
+    return _skip_invisible(unicodedata.normalize("NFKC", visible)).startswith(FORMULA_PREFIXES)
 
 
 def neutralise_cell(value) -> str:
+    """The export's text for `value`, with a leading apostrophe if it could run as a formula.
+
+    Only the cell is changed: the stored value stays as given.
+    """
     if value is None:
         text = ""
     elif hasattr(value, "isoformat"):
         text = value.isoformat()
     else:
         text = str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return "'" + text if starts_like_formula(text) else text
 
 
 def read_lead_rows(data: bytes) -> list[dict[str, str]]:

@@ -15,6 +15,8 @@ from django.core.validators import (
 from django.db import models
 from django.db.models.functions import Lower
 
+from leads.emails import CanonicalEmailField
+
 
 class LeadSource(models.TextChoices):
     WEB = "web", "Web"
@@ -66,7 +68,9 @@ class Lead(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     first_name = models.CharField(max_length=100, validators=NO_NUL)
     last_name = models.CharField(max_length=100, validators=NO_NUL)
-    email = models.EmailField(max_length=254, validators=NO_NUL)
+    # Stored in canonical form (NFKC, ASCII domain) so the constraint below sees one spelling
+    # per mailbox: see leads.emails.
+    email = CanonicalEmailField(max_length=254, validators=NO_NUL)
     phone = models.CharField(max_length=40, blank=True, validators=NO_NUL)
     company = models.CharField(max_length=200, blank=True, validators=NO_NUL)
     title = models.CharField(max_length=200, blank=True, validators=NO_NUL)

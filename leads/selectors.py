@@ -21,7 +21,10 @@ def lead_get(*, lead_id, include_deleted: bool = False) -> Lead:
 
 
 def lead_email_taken(*, email: str, exclude_id=None) -> bool:
-    """Whether a live lead other than `exclude_id` uses `email`, compared case-insensitively."""
+    """Whether a live lead other than `exclude_id` uses `email`, compared case-insensitively.
+
+    `email` in canonical form (leads.emails.canonical_email), the form leads are stored in.
+    """
     return (
         lead_list()
         .exclude(pk=exclude_id)

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -28,6 +29,7 @@ from observability import metrics
 logger = logging.getLogger(__name__)
 
 DUPLICATE_EMAIL = "A lead with this e-mail address already exists."
+INACTIVE_OWNER = "This user is inactive; leads can only be assigned to active users."
 
 RowErrors = dict[str, list[str]]
 NUMBER_FIELDS = frozenset({"score", "owner"})
@@ -43,8 +45,9 @@ def _actor(user: AbstractBaseUser | None):
     return user if user is not None and user.is_authenticated else None
 
 
-def _validation_errors(leads: Sequence[Lead]) -> dict[int, RowErrors]:
-    """Field errors by position, plus the e-mail rule checked in one query for the whole batch.
+def _validation_errors(leads: Sequence[Lead], *, assigning_owner: bool) -> dict[int, RowErrors]:
+    """Field errors by position, plus the e-mail rule checked in one query for the whole batch,
+    and, when the leads' owner is being set, the owner rule in one more.
 
     The database constraint stays the last word (see `_is_duplicate_email`); this gives the
     caller a readable, per-field answer before anything is written.
@@ -54,7 +57,8 @@ def _validation_errors(leads: Sequence[Lead]) -> dict[int, RowErrors]:
         try:
             # Not re-checked here, each a query per lead: that created_by/updated_by exist (the
             # actor was just loaded by authentication) and that the id is unique (uuid4, made
-            # here; the primary key constraint stays the last word).
+            # here; the primary key constraint stays the last word). full_clean also puts the
+            # e-mail in canonical form (leads.emails), which the e-mail rule below compares.
             lead.full_clean(
                 exclude=["created_by", "updated_by"],
                 validate_unique=False,
@@ -62,7 +66,37 @@ def _validation_errors(leads: Sequence[Lead]) -> dict[int, RowErrors]:
             )
         except ValidationError as error:
             errors[index] = error.message_dict
+    if assigning_owner:
+        _check_owners_active(leads, errors)
+    _check_emails_free(leads, errors)
+    return errors
 
+
+def _check_owners_active(leads: Sequence[Lead], errors: dict[int, RowErrors]) -> None:
+    """Refuse an inactive owner, as the API's owner field does: whatever path assigns one (an
+    import has no serializer), a deactivated user must not be handed new leads.
+
+    Only where the owner is being set: a lead whose owner left stays editable.
+    """
+    # full_clean has refused unknown ids and made the others numbers; "" (JSON) is no owner.
+    candidates = {
+        index: lead.owner_id
+        for index, lead in enumerate(leads)
+        if lead.owner_id not in (None, "") and "owner" not in errors.get(index, {})
+    }
+    if not candidates:
+        return
+    active = set(
+        get_user_model()
+        .objects.filter(pk__in=set(candidates.values()), is_active=True)
+        .values_list("pk", flat=True)
+    )
+    for index, owner_id in candidates.items():
+        if owner_id not in active:
+            errors.setdefault(index, {})["owner"] = [INACTIVE_OWNER]
+
+
+def _check_emails_free(leads: Sequence[Lead], errors: dict[int, RowErrors]) -> None:
     first_row_by_email: dict[str, int] = {}
     for index, lead in enumerate(leads):
         if "email" in errors.get(index, {}):
@@ -85,7 +119,6 @@ def _validation_errors(leads: Sequence[Lead]) -> dict[int, RowErrors]:
         )
         for key in taken:
             errors.setdefault(first_row_by_email[key], {})["email"] = [DUPLICATE_EMAIL]
-    return errors
 
 
 def _is_duplicate_email(error: IntegrityError) -> bool:
@@ -93,8 +126,8 @@ def _is_duplicate_email(error: IntegrityError) -> bool:
     return EMAIL_UNIQUE_CONSTRAINT in str(error)
 
 
-def _validate_one(lead: Lead) -> None:
-    errors = _validation_errors([lead])
+def _validate_one(lead: Lead, *, assigning_owner: bool) -> None:
+    errors = _validation_errors([lead], assigning_owner=assigning_owner)
     if errors:
         raise ValidationError(errors[0])
 
@@ -119,7 +152,7 @@ def lead_create(*, actor: AbstractBaseUser | None, **fields) -> Lead:
     if unknown:
         raise ValidationError({name: ["This field cannot be set."] for name in sorted(unknown)})
     lead = Lead(**fields, created_by=_actor(actor), updated_by=_actor(actor))
-    _validate_one(lead)
+    _validate_one(lead, assigning_owner=True)
     _save(lead)
     _log_on_commit("lead created", lead_id=str(lead.pk), source=lead.source)
     transaction.on_commit(metrics.LEADS_CREATED.labels(lead.source).inc)
@@ -133,7 +166,7 @@ def lead_update(*, lead: Lead, actor: AbstractBaseUser | None, data: Mapping) ->
     for name, value in data.items():
         setattr(lead, name, value)
     lead.updated_by = _actor(actor)
-    _validate_one(lead)
+    _validate_one(lead, assigning_owner="owner" in data)
     _save(lead, update_fields=[*data, "updated_by", "updated_at"])
     _log_on_commit("lead updated", lead_id=str(lead.pk), fields=sorted(data))
     return lead
@@ -189,7 +222,7 @@ def lead_restore(*, lead: Lead, actor: AbstractBaseUser | None) -> Lead:
     lead.deleted_at = None
     lead.updated_by = _actor(actor)
     try:
-        _validate_one(lead)
+        _validate_one(lead, assigning_owner=False)
         _save(lead, update_fields=["deleted_at", "updated_by", "updated_at"])
     except ValidationError as error:
         lead.refresh_from_db()
@@ -249,7 +282,7 @@ def lead_import(*, actor: AbstractBaseUser | None, rows: Sequence) -> list[Lead]
         else:
             leads.append(lead)
             row_indexes.append(index)
-    for position, row_errors in _validation_errors(leads).items():
+    for position, row_errors in _validation_errors(leads, assigning_owner=True).items():
         errors[row_indexes[position]] = row_errors
     if errors:
         metrics.LEAD_IMPORT_ROWS.labels("rejected").inc(len(rows))

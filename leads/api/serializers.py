@@ -3,9 +3,11 @@
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from rest_framework import serializers
 
+from leads.emails import CanonicalEmailField, canonical_email, require_ascii_domain
 from leads.models import EDITABLE_FIELDS, Lead, LeadStatus
 
 
@@ -17,10 +19,24 @@ class UTCDateTimeField(serializers.DateTimeField):
         return datetime.UTC
 
 
+class CanonicalEmailSerializerField(serializers.EmailField):
+    """An e-mail in the form the lead stores (leads.emails), validated in that form: a
+    fullwidth or IDN spelling is accepted as the address it stands for."""
+
+    def to_internal_value(self, data):
+        value = canonical_email(super().to_internal_value(data))
+        try:
+            require_ascii_domain(value)
+        except DjangoValidationError:
+            self.fail("invalid")
+        return value
+
+
 class LeadSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,
+        CanonicalEmailField: CanonicalEmailSerializerField,
     }
     owner = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True),

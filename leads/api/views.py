@@ -4,10 +4,16 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 
 from idempotency.api import idempotent
 from intelliflow import parsers as api_parsers
@@ -56,7 +62,18 @@ CONFLICT = {409: problem_response("The lead's state does not allow this.")}
 
 @extend_schema_view(
     list=extend_schema(summary="List live leads (filter, search, order, paginate)"),
-    create=extend_schema(summary="Create a lead"),
+    create=extend_schema(
+        summary="Create a lead",
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                description="The new lead's URL (replayed with the answer for an Idempotency-Key).",
+                response=[201],
+            )
+        ],
+    ),
     retrieve=extend_schema(summary="Get a lead"),
     update=extend_schema(summary="Replace a lead's editable fields"),
     partial_update=extend_schema(summary="Change some of a lead's editable fields"),
@@ -76,6 +93,11 @@ class LeadViewSet(viewsets.ModelViewSet):
     @idempotent
     def create(self, request, *args, **kwargs):
         return super().create(request, *args, **kwargs)
+
+    def get_success_headers(self, data):
+        # DRF's default takes Location from a `url` field, which leads do not have; a 201 says
+        # where the new lead is (RFC 9110), and @idempotent stores it for replays.
+        return {"Location": reverse("lead-detail", kwargs={"pk": data["id"]}, request=self.request)}
 
     def perform_create(self, serializer):
         serializer.instance = services.lead_create(
@@ -172,7 +194,11 @@ class LeadViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         summary="Export the (filtered) lead list as CSV",
-        description="Streamed; cells starting with = + - @ are prefixed with ' (formula safety).",
+        description=(
+            "Streamed; cells a spreadsheet could run as a formula (starting with = + - @ | tab "
+            "or CR, also after leading spaces or invisible characters, or in fullwidth) are "
+            "prefixed with ' (formula safety)."
+        ),
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV file")},
     )
     @action(detail=False, methods=["get"], pagination_class=None)

@@ -82,6 +82,42 @@ def test_add_refuses_a_duplicate_email(admin_client, lead_factory):
     assert Lead.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("taken", "email"),
+    [
+        ("ada@b\u00fccher.example", "ADA@xn--bcher-kva.example"),
+        ("sam@example.com", "\u017fam@example.com"),
+        ("ada@example.com", "\uff41\uff44\uff41@example.com"),
+    ],
+)
+def test_add_refuses_an_equivalent_spelling_of_a_taken_email(
+    admin_client, lead_factory, taken, email
+):
+    lead_factory(email=taken)
+    response = admin_client.post(
+        reverse("admin:leads_lead_add"),
+        {"first_name": "A", "last_name": "L", "email": email, "source": "web", "score": 1},
+    )
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert Lead.objects.count() == 1
+
+
+def test_add_stores_an_idn_address_in_ascii_form(admin_client):
+    response = admin_client.post(
+        reverse("admin:leads_lead_add"),
+        {
+            "first_name": "A",
+            "last_name": "L",
+            "email": "ada@B\u00fccher.example",
+            "source": "web",
+            "score": 1,
+        },
+    )
+    assert response.status_code == 302, response.content
+    assert Lead.objects.get().email == "ada@xn--bcher-kva.example"
+
+
 def test_mark_contacted_moves_allowed_leads_and_reports_refusals(admin_client, lead_factory):
     fresh = lead_factory(status=LeadStatus.NEW)
     converted = lead_factory(status=LeadStatus.CONVERTED)

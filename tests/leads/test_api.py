@@ -2,6 +2,7 @@
 
 import csv
 import io
+import time
 
 import pytest
 from django.db import connection
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads.models import Lead, LeadSource, LeadStatus
+from leads.services import DUPLICATE_EMAIL, INACTIVE_OWNER
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +32,19 @@ def assert_problem(response, status: int) -> dict:
     assert body["instance"] == response.wsgi_request.path
     assert "Traceback" not in response.content.decode()
     return body
+
+
+# (a live lead's address, another spelling of it): each must be refused as a duplicate.
+EQUIVALENT_SPELLINGS = [
+    pytest.param("ada@b\u00fccher.example", "ada@xn--bcher-kva.example", id="idn-then-punycode"),
+    pytest.param("ada@xn--bcher-kva.example", "ADA@B\u00dcCHER.example", id="punycode-then-idn"),
+    pytest.param("sam@example.com", "\u017fam@example.com", id="long-s-local-part"),
+    pytest.param("ada@business.example", "ada@bu\u017finess.example", id="long-s-domain"),
+    pytest.param("kim@example.com", "\u212aim@example.com", id="kelvin-sign"),
+    pytest.param("ada@example.com", "\uff41\uff44\uff41@\uff25xample.com", id="fullwidth"),
+    pytest.param("ada@example.com", "ada\uff20example.com", id="fullwidth-at"),
+    pytest.param("ada@example.com", "ada@exa\u200bmple.com", id="zero-width-space"),
+]
 
 
 def new_lead(**overrides) -> dict:
@@ -107,6 +122,59 @@ class TestCreate:
         assert list(body["errors"]) == ["email"]
         assert Lead.objects.count() == 1
 
+    @pytest.mark.parametrize(("taken", "email"), EQUIVALENT_SPELLINGS)
+    def test_duplicate_email_in_an_equivalent_spelling_is_400_naming_the_field(
+        self, api_client, lead_factory, taken, email
+    ):
+        lead_factory(email=taken)
+        body = assert_problem(api_client.post(LEADS, new_lead(email=email)), 400)
+        assert body["type"].endswith("/validation-error")
+        assert body["errors"] == {"email": [DUPLICATE_EMAIL]}
+        assert Lead.objects.count() == 1
+
+    def test_idn_address_is_accepted_and_stored_in_ascii_form(self, api_client):
+        response = api_client.post(LEADS, new_lead(email="Ada@B\u00fccher.example"))
+        assert response.status_code == 201, response.content
+        assert response.json()["email"] == "Ada@xn--bcher-kva.example"
+        assert Lead.objects.get().email == "Ada@xn--bcher-kva.example"
+
+    def test_address_whose_domain_has_no_ascii_form_is_400(self, api_client):
+        body = assert_problem(api_client.post(LEADS, new_lead(email="ada@\ue000.example")), 400)
+        assert body["errors"] == {"email": ["Enter a valid email address."]}
+
+    def test_overlong_idn_address_is_a_quick_400(self, api_client):
+        email = "ada@" + "\u4e00\u4e8c" * 5_000 + ".example"  # IDNA would take seconds
+        started = time.monotonic()
+        body = assert_problem(api_client.post(LEADS, new_lead(email=email), format="json"), 400)
+        assert time.monotonic() - started < 2
+        assert list(body["errors"]) == ["email"]
+
+    def test_201_has_the_new_leads_location(self, api_client):
+        response = api_client.post(LEADS, new_lead())
+        assert response.status_code == 201
+        lead_id = response.json()["id"]
+        assert response["Location"] == f"http://testserver{LEADS}{lead_id}/"
+        assert api_client.get(response["Location"]).json()["id"] == lead_id
+
+    def test_idempotent_replay_has_the_same_location(self, api_client):
+        key = {"HTTP_IDEMPOTENCY_KEY": "9d0b7c1e-location"}
+        first = api_client.post(LEADS, new_lead(), format="json", **key)
+        replay = api_client.post(LEADS, new_lead(), format="json", **key)
+        assert replay["Idempotent-Replayed"] == "true"
+        assert (
+            replay["Location"]
+            == first["Location"]
+            == f"http://testserver{LEADS}{first.json()['id']}/"
+        )
+        assert Lead.objects.count() == 1
+
+    def test_the_schema_documents_the_location_header(self):
+        from drf_spectacular.generators import SchemaGenerator
+
+        schema = SchemaGenerator().get_schema(request=None, public=True)
+        headers = schema["paths"][LEADS]["post"]["responses"]["201"]["headers"]
+        assert headers["Location"]["schema"] == {"type": "string", "format": "uri"}
+
     @pytest.mark.parametrize(
         ("field", "value"),
         [("score", 101), ("score", -1), ("email", "nope"), ("source", "tv"), ("first_name", "")],
@@ -151,6 +219,15 @@ class TestReadUpdateDelete:
         first, second = lead_factory(), lead_factory()
         response = api_client.patch(detail_url(second), {"email": first.email.upper()})
         assert "email" in assert_problem(response, 400)["errors"]
+        assert Lead.objects.get(pk=second.pk).email == second.email
+
+    def test_patch_to_an_equivalent_spelling_of_a_taken_email_is_400(
+        self, api_client, lead_factory
+    ):
+        lead_factory(email="ada@xn--bcher-kva.example")
+        second = lead_factory()
+        response = api_client.patch(detail_url(second), {"email": "ada@b\u00fccher.example"})
+        assert assert_problem(response, 400)["errors"] == {"email": [DUPLICATE_EMAIL]}
         assert Lead.objects.get(pk=second.pk).email == second.email
 
     def test_put_replaces(self, api_client, lead):
@@ -307,6 +384,16 @@ class TestStatsAndExport:
         # Stored as given: only the export is neutralised.
         assert Lead.objects.filter(company__startswith="=").exists()
 
+    def test_export_neutralises_formulas_behind_blanks_and_in_fullwidth(self, api_client):
+        data = "first_name,last_name,email,company,title,notes\n"
+        data += "A,B,a@b.example, =1+1,\u00a0+1,\uff1dcmd\n"
+        assert api_client.post(f"{LEADS}import/", data, content_type="text/csv").status_code == 201
+        lead = Lead.objects.get()
+        assert (lead.company, lead.title, lead.notes) == (" =1+1", "\u00a0+1", "\uff1dcmd")
+        response = api_client.get(f"{LEADS}export/")
+        (row,) = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode()))
+        assert (row["company"], row["title"], row["notes"]) == ("' =1+1", "'\u00a0+1", "'\uff1dcmd")
+
     def test_export_needs_auth(self, anon_client):
         assert_problem(anon_client.get(f"{LEADS}export/"), 401)
 
@@ -379,6 +466,49 @@ class TestImport:
         data = "first_name,last_name,email\n" + "A,B,a@b.example\n" * 20
         response = api_client.post(f"{LEADS}import/", data, content_type="text/csv")
         assert_problem(response, 413)
+        assert not Lead.objects.exists()
+
+    def test_inactive_owner_is_refused_by_row_and_nothing_is_imported(self, api_client):
+        active, inactive = UserFactory(), UserFactory(is_active=False)
+        rows = self.rows(3)
+        rows[0]["owner"] = active.pk
+        rows[1]["owner"] = inactive.pk
+        body = assert_problem(api_client.post(f"{LEADS}import/", rows, format="json"), 400)
+        assert body["errors"] == {"2": {"owner": [INACTIVE_OWNER]}}
+        assert not Lead.objects.exists()
+
+    def test_csv_inactive_owner_is_refused_by_row_and_nothing_is_imported(self, api_client):
+        active, inactive = UserFactory(), UserFactory(is_active=False)
+        data = "first_name,last_name,email,owner\n"
+        data += f"A,B,a@b.example,{active.pk}\nC,D,c@d.example,{inactive.pk}\n"
+        response = api_client.post(f"{LEADS}import/", data, content_type="text/csv")
+        assert assert_problem(response, 400)["errors"] == {"2": {"owner": [INACTIVE_OWNER]}}
+        assert not Lead.objects.exists()
+
+    def test_csv_active_owner_is_imported(self, api_client):
+        owner = UserFactory()
+        data = f"first_name,last_name,email,owner\nA,B,a@b.example,{owner.pk}\n"
+        response = api_client.post(f"{LEADS}import/", data, content_type="text/csv")
+        assert response.status_code == 201, response.content
+        assert Lead.objects.get().owner == owner
+
+    @pytest.mark.parametrize(("taken", "email"), EQUIVALENT_SPELLINGS)
+    def test_csv_equivalent_spelling_of_a_taken_email_is_refused(
+        self, api_client, lead_factory, taken, email
+    ):
+        lead_factory(email=taken)
+        data = f"first_name,last_name,email\nA,B,new@b.example\nC,D,{email}\n"
+        response = api_client.post(f"{LEADS}import/", data.encode(), content_type="text/csv")
+        assert assert_problem(response, 400)["errors"] == {"2": {"email": [DUPLICATE_EMAIL]}}
+        assert Lead.objects.count() == 1
+
+    def test_json_rows_repeating_an_address_in_another_spelling_are_refused(self, api_client):
+        rows = [
+            new_lead(email="ada@xn--bcher-kva.example"),
+            new_lead(email="ada@B\u00dcCHER.example"),
+        ]
+        body = assert_problem(api_client.post(f"{LEADS}import/", rows, format="json"), 400)
+        assert body["errors"] == {"2": {"email": ["Repeats the e-mail address of an earlier row."]}}
         assert not Lead.objects.exists()
 
     def test_formula_values_are_stored_as_given(self, api_client):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from intelliflow.problems import ConflictError
 from leads import services
 from leads.models import ALLOWED_TRANSITIONS, Lead, LeadStatus
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +34,24 @@ class TestLeadCreate:
         assert list(caught.value.message_dict) == ["email"]
         assert Lead.objects.count() == 1
 
+    def test_duplicate_email_in_an_equivalent_spelling_names_the_field(self, lead_factory, user):
+        lead_factory(email="ada@b\u00fccher.example")
+        with pytest.raises(ValidationError) as caught:
+            services.lead_create(
+                actor=user, first_name="A", last_name="B", email="ada@xn--bcher-kva.example"
+            )
+        assert caught.value.message_dict == {"email": [services.DUPLICATE_EMAIL]}
+        assert Lead.objects.count() == 1
+
+    def test_inactive_owner_is_refused(self, user):
+        inactive = UserFactory(is_active=False)
+        with pytest.raises(ValidationError) as caught:
+            services.lead_create(
+                actor=user, first_name="A", last_name="B", email="a@b.example", owner=inactive
+            )
+        assert caught.value.message_dict == {"owner": [services.INACTIVE_OWNER]}
+        assert not Lead.objects.exists()
+
     def test_email_of_a_soft_deleted_lead_can_be_reused(self, lead, user):
         services.lead_soft_delete(lead=lead, actor=user)
         again = services.lead_create(actor=user, first_name="A", last_name="B", email=lead.email)
@@ -53,6 +72,21 @@ class TestLeadCreate:
                 actor=user, first_name="A", last_name="B", email="a@b.example", status="converted"
             )
         assert "status" in caught.value.message_dict
+
+
+class TestLeadUpdate:
+    def test_a_lead_whose_owner_left_stays_editable(self, lead_factory, user):
+        lead = lead_factory(owner=UserFactory(is_active=False))
+        services.lead_update(lead=lead, actor=user, data={"company": "Analytical"})
+        assert Lead.objects.get(pk=lead.pk).company == "Analytical"
+
+    def test_assigning_an_inactive_owner_is_refused(self, lead, user):
+        with pytest.raises(ValidationError) as caught:
+            services.lead_update(
+                lead=lead, actor=user, data={"owner": UserFactory(is_active=False)}
+            )
+        assert caught.value.message_dict == {"owner": [services.INACTIVE_OWNER]}
+        assert Lead.objects.get(pk=lead.pk).owner is None
 
 
 class TestLeadTransition:
@@ -137,6 +171,23 @@ class TestLeadImport:
         assert set(errors["5"]) == {"colour"}
         assert set(errors["6"]) == {"non_field_errors"}
         assert Lead.objects.count() == 1
+
+    def test_inactive_owner_is_a_row_error_and_nothing_is_created(self, user):
+        active, inactive = UserFactory(), UserFactory(is_active=False)
+        rows = [
+            {**valid_row(1), "owner": str(active.pk)},  # CSV cells are text
+            {**valid_row(2), "owner": inactive.pk},
+            {**valid_row(3), "owner": str(inactive.pk)},
+            {**valid_row(4), "owner": 987654},  # unknown: full_clean's own message
+            {**valid_row(5), "owner": ""},  # no owner
+        ]
+        with pytest.raises(services.LeadImportError) as caught:
+            services.lead_import(actor=user, rows=rows)
+        errors = caught.value.errors
+        assert sorted(errors) == ["2", "3", "4"]
+        assert errors["2"] == errors["3"] == {"owner": [services.INACTIVE_OWNER]}
+        assert errors["4"]["owner"] != [services.INACTIVE_OWNER]
+        assert not Lead.objects.exists()
 
     def test_more_than_1000_rows_is_refused(self, user):
         with pytest.raises(services.LeadImportError):
