@@ -7,10 +7,13 @@
   extra key never overwrites a schema field and never crashes the call (`SafeExtraLogger`).
   Messages, extras and exceptions pass through observability.scrubbing first.
 - `TextFormatter` is the same information on one readable line (LOG_FORMAT=text).
+- Either way one record is one line: a line break decoded from a URL (`%0D%0A`) or sent in a
+  message cannot end a record early and forge the next one (`escape_control_characters`).
 - `AccessLogMiddleware` writes one `intelliflow.access` line per request.
 """
 
 import logging
+import re
 import time
 import traceback
 
@@ -149,6 +152,30 @@ def _timestamp(record: logging.LogRecord) -> str:
     return f"{cached[1]}.{milliseconds:03d}Z"
 
 
+# Characters that end a line or drive a terminal for some reader of the logs: C0 and C1 control
+# characters (\n, \r, \t, ESC, NEL), DEL, and the Unicode line and paragraph separators.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# In a JSON line, C1 and the Unicode separators: the JSON encoder escapes C0 itself, and leaves
+# these raw (ensure_ascii=False), where str.splitlines() and some log shippers end a line.
+_UNESCAPED_BY_JSON = re.compile(r"[\x80-\x9f\u2028\u2029]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match) -> str:
+    character = match.group()
+    code = ord(character)
+    return _NAMED_ESCAPES.get(character) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape_control_characters(text: str) -> str:
+    r"""`\n`, `\x1b`, `\u2028` in place of the characters themselves: the text is one line."""
+    return _CONTROL_CHARACTERS.sub(_escape, text)
+
+
+def _json_escape(match: re.Match) -> str:
+    return f"\\u{ord(match.group()):04x}"  # valid in a JSON string, and all they can be in
+
+
 def _extras(record: logging.LogRecord) -> dict:
     return scrubbing.scrub(
         {
@@ -197,11 +224,16 @@ class JsonFormatter(json_logging.JsonFormatter):
         data |= _exception_fields(record)
         if record.stack_info:
             data["stack_info"] = self.formatStack(record.stack_info)
-        return self.serialize_log_record(data)
+        line = self.serialize_log_record(data)
+        # An ASCII line holds none of them: most lines skip the search.
+        return line if line.isascii() else _UNESCAPED_BY_JSON.sub(_json_escape, line)
 
 
 class TextFormatter(logging.Formatter):
-    """`2026-11-27T18:00:00.123Z INFO  leads.services lead created lead_id=… [cid=… trace=…]`"""
+    """`2026-11-27T18:00:00.123Z INFO  leads.services lead created lead_id=… [cid=… trace=…]`
+
+    Every field is escaped (`escape_control_characters`), the traceback too: one record, one
+    line, so no field can start a line that reads as a record of its own."""
 
     def format(self, record: logging.LogRecord) -> str:
         record.message = scrubbing.scrub_text(record.getMessage())
@@ -213,8 +245,8 @@ class TextFormatter(logging.Formatter):
         line += f" {extras}" if extras else ""
         line += f" [{context}]" if context else ""
         if record.exc_info:
-            line += "\n" + _exception_fields(record)["exception.stacktrace"].rstrip()
-        return line
+            line += " " + _exception_fields(record)["exception.stacktrace"].rstrip()
+        return escape_control_characters(line)
 
 
 def _user_id(request):

@@ -6,6 +6,7 @@ handler (the test client's handler is another), so what it adds per request is t
 
 import io
 import logging
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import pytest
 import sentry_sdk
@@ -43,6 +44,9 @@ def wsgi(method: str, path: str, data=None, **headers) -> WsgiResponse:
         environ = factory.generic(method, path, data or b"", "application/json", **headers)
         environ = environ.environ
     environ["wsgi.errors"] = io.StringIO()
+    # The request built above put its decoded path back into the environ; a server passes the
+    # raw bytes as ISO-8859-1 (PEP 3333), which is what WSGIHandler decodes a non-ASCII path from.
+    environ["PATH_INFO"] = unquote_to_bytes(urlsplit(path).path).decode("iso-8859-1")
     started = []
     # As Django's test client does: the test's transaction (its connection) stays open.
     request_started.disconnect(close_old_connections)
