@@ -18,17 +18,32 @@ the JSON renderer) and its floor is run beside it, call by call, interleaved:
 A round is `--requests` calls of each, interleaved; its ratio is median(API) ÷ median(floor).
 Medians (and the spread) over rounds are printed. The ratio, not the milliseconds, is the
 figure: both sides share the machine's moment.
+
+`--before REV` also measures an earlier commit in the same run: its tree is checked out in a
+temporary git worktree (harness.worktree(), this venv) and its own bench.floor runs there in a
+subprocess, endpoint by endpoint, right before this tree's run of the same endpoint; both
+tables are printed, with this tree's ratio over REV's. REV may also be the directory of another
+checkout (e.g. uncommitted work set aside), which must have its own .venv (a symlink will do).
+`--profile` runs each endpoint's API `--requests` times under cProfile instead, and prints
+where the time goes.
 """
 
 import argparse
+import contextlib
+import cProfile
 import datetime
 import decimal
+import io
 import itertools
 import json
 import os
+import pstats
 import statistics
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 from bench import harness
 
@@ -184,11 +199,85 @@ class Create(Endpoint):
         return body
 
 
+def measure(endpoint: Endpoint, cursor, rounds: int, requests: int) -> dict:
+    """`rounds` rounds of `requests` calls, API and floor interleaved call by call."""
+    for _ in range(20):  # warm-up: caches, the pool, the planner
+        endpoint.api()
+        endpoint.floor(cursor)
+    measured = []
+    for _ in range(rounds):
+        api_times, floor_times = [], []
+        for _ in range(requests):
+            started = time.perf_counter()
+            endpoint.api()
+            api_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            endpoint.floor(cursor)
+            floor_times.append(time.perf_counter() - started)
+        measured.append((statistics.median(api_times), statistics.median(floor_times)))
+    ratios = [api / floor for api, floor in measured]
+    return {
+        "api_ms": statistics.median(api for api, _ in measured) * 1000,
+        "floor_ms": statistics.median(floor for _, floor in measured) * 1000,
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+    }
+
+
+def profile(endpoint: Endpoint, requests: int, lines: int = 30) -> None:
+    """cProfile over `requests` API calls (after a warm-up): the top entries by cumulative and
+    by own time. cProfile slows Python calls down several times: read shares, not times."""
+    for _ in range(20):
+        endpoint.api()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        endpoint.api()
+    profiler.disable()
+    print(f"\n=== {endpoint.name}: {requests} calls under cProfile ===")
+    prefixes = sorted({*sys.path, str(harness.ROOT)}, key=len, reverse=True)
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(lines)
+        text = out.getvalue()
+        for prefix in prefixes:  # site-packages/django/... -> django/...
+            if prefix.startswith("/"):
+                text = text.replace(prefix.rstrip("/") + "/", "")
+        print(text)
+
+
+def measure_before(tree, name: str, args) -> dict:
+    """`name` measured by REV's own bench.floor in its worktree `tree` (a subprocess)."""
+    subprocess.run(
+        [harness.PYTHON, "-m", "bench.floor", "--rounds", str(args.rounds),
+         "--requests", str(args.requests), "--endpoints", name],
+        cwd=tree,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return json.loads((tree / "bench" / "results" / "floor.json").read_text())[name]
+
+
+def print_table(title: str, report: dict, before: dict | None = None) -> None:
+    print(f"\n{title}")
+    print(f"{'request':10} {'API ms':>8} {'floor ms':>9} {'API ÷ floor':>24}", end="")
+    print(f" {'÷ before':>9}" if before else "")
+    for name, row in report.items():
+        spread = f"{row['ratio']:.2f} ({row['ratio_min']:.2f}..{row['ratio_max']:.2f})"
+        print(f"{name:10} {row['api_ms']:8.2f} {row['floor_ms']:9.2f} {spread:>24}", end="")
+        print(f" {row['ratio'] / before[name]['ratio']:9.2f}" if before else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--endpoints", nargs="+", default=["list", "retrieve", "create"])
+    parser.add_argument(
+        "--before", metavar="REV", help="also measure this commit (in a worktree) or checkout"
+    )
+    parser.add_argument("--profile", action="store_true", help="cProfile the API calls instead")
     args = parser.parse_args()
 
     token = harness.prepare_database()
@@ -204,38 +293,33 @@ def main() -> None:
         "create": lambda: Create("create", client, token),
     }
     endpoints = [builders[name]() for name in args.endpoints]
-    report = {}
-    with psycopg.connect(harness.BENCH_DATABASE_URL, autocommit=True) as raw:
-        cursor = raw.cursor()
+    if args.profile:
         for endpoint in endpoints:
-            for _ in range(20):  # warm-up: caches, the pool, the planner
-                endpoint.api()
-                endpoint.floor(cursor)
-            rounds = []
-            for _ in range(args.rounds):
-                api_times, floor_times = [], []
-                for _ in range(args.requests):
-                    started = time.perf_counter()
-                    endpoint.api()
-                    api_times.append(time.perf_counter() - started)
-                    started = time.perf_counter()
-                    endpoint.floor(cursor)
-                    floor_times.append(time.perf_counter() - started)
-                rounds.append((statistics.median(api_times), statistics.median(floor_times)))
-            ratios = [api / floor for api, floor in rounds]
-            report[endpoint.name] = {
-                "api_ms": statistics.median(api for api, _ in rounds) * 1000,
-                "floor_ms": statistics.median(floor for _, floor in rounds) * 1000,
-                "ratio": statistics.median(ratios),
-                "ratio_min": min(ratios),
-                "ratio_max": max(ratios),
-            }
+            profile(endpoint, args.requests)
+        harness.reset_dataset()
+        return
+    report, before = {}, {}
+    with contextlib.ExitStack() as stack:
+        tree = None
+        if args.before and os.path.isdir(args.before):  # another checkout, as it is
+            tree = Path(args.before)
+        elif args.before:
+            tree = stack.enter_context(harness.worktree(args.before))
+            (tree / ".venv").symlink_to(harness.ROOT / ".venv")  # its harness runs this venv
+        with psycopg.connect(harness.BENCH_DATABASE_URL, autocommit=True) as raw:
+            cursor = raw.cursor()
+            for endpoint in endpoints:
+                if tree is not None:  # just before this tree's run of the same endpoint
+                    before[endpoint.name] = measure_before(tree, endpoint.name, args)
+                report[endpoint.name] = measure(endpoint, cursor, args.rounds, args.requests)
     harness.reset_dataset()
-    print(f"\n{args.rounds} rounds x {args.requests} calls, observability off, in one process")
-    print(f"{'request':10} {'API ms':>8} {'floor ms':>9} {'API ÷ floor':>24}")
-    for name, row in report.items():
-        spread = f"{row['ratio']:.2f} ({row['ratio_min']:.2f}..{row['ratio_max']:.2f})"
-        print(f"{name:10} {row['api_ms']:8.2f} {row['floor_ms']:9.2f} {spread:>24}")
+    title = f"{args.rounds} rounds x {args.requests} calls, observability off, in one process"
+    if before:
+        print_table(f"{args.before}: {title}", before)
+        print_table(f"this tree: {title}", report, before)
+        report = {"this tree": report, args.before: before}
+    else:
+        print_table(title, report)
     harness.save(report, "floor")
 
 

@@ -5,9 +5,9 @@ Django they cost a request object, ten middleware and the request signals, about
 what gunicorn itself spends (bench/RESULTS.md). Ping touches nothing by definition, so
 `PingFastPath` wraps the WSGI application and answers GET/HEAD of /health/ping itself, with
 the same status, body and headers as `health.views.ping` (tests/health/test_fastpath.py holds
-them equal) and the caller's correlation ID echoed. Anything else, including other methods
-on the same path, goes to Django. Pings are not counted in the Django request metrics; like
-every probe they are neither traced nor access-logged.
+them equal) and the caller's correlation ID echoed. Anything else goes to Django, including
+other methods on the same path (a 405 problem from the view). Pings are not counted in the
+Django request metrics; like every probe they are neither traced nor access-logged.
 """
 
 from django.conf import settings

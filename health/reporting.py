@@ -119,18 +119,20 @@ def _check_entries(outcome: Outcome) -> dict[str, dict]:
     return entries
 
 
+def service_fields(description: str) -> dict:
+    """What every health+json body says about the service that answers."""
+    return {
+        "version": settings.VERSION,
+        "releaseId": settings.RELEASE_ID,
+        "serviceId": settings.OTEL_SERVICE_NAME,
+        "description": description,
+    }
+
+
 def health_body(outcomes, *, description: str, **extra) -> dict:
     status = overall_status(outcomes)
     checks: dict[str, list[dict]] = {}
     for outcome in outcomes:
         for key, entry in _check_entries(outcome).items():
             checks.setdefault(key, []).append(entry)
-    return {
-        "status": status,
-        "version": settings.VERSION,
-        "releaseId": settings.RELEASE_ID,
-        "serviceId": settings.OTEL_SERVICE_NAME,
-        "description": description,
-        **extra,
-        "checks": checks,
-    }
+    return {"status": status, **service_fields(description), **extra, "checks": checks}

@@ -1,5 +1,6 @@
-"""The probe endpoints. Plain Django views (no DRF, no session lookup, no transaction): they
-must be cheap, answer within the probe timeout and never be cached."""
+"""The probe endpoints. Plain Django views (no DRF view, no transaction; only db-stats asks who
+calls): they must be cheap, answer within the probe timeout and never be cached. Read-only,
+so CSRF-exempt: any method but GET and HEAD is a 405 problem."""
 
 import hmac
 import logging
@@ -9,7 +10,9 @@ from django.conf import settings
 from django.db import connections, transaction
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from health import checks, stats
 from health.reporting import (
@@ -19,8 +22,9 @@ from health.reporting import (
     overall_status,
     run_checks,
     run_one,
+    service_fields,
 )
-from intelliflow.problems import problem_json_response
+from intelliflow.problems import problem_json_response, read_only
 from observability import compat
 from observability.correlation import get_correlation_id
 
@@ -46,7 +50,7 @@ def _health_response(body: dict, status: int = 200) -> JsonResponse:
 
 def probe(view):
     """GET/HEAD only, outside any transaction."""
-    return require_safe(transaction.non_atomic_requests(view))
+    return read_only(transaction.non_atomic_requests(view))
 
 
 @probe
@@ -84,35 +88,56 @@ def check(request: HttpRequest):
     return _health_response(body, http_status(body["status"]))
 
 
-def _refusal(request: HttpRequest):
-    """None when the caller may see db-stats (staff session or HEALTH_TOKEN), else 401/403."""
-    token = settings.HEALTH_TOKEN
-    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
-    if token and scheme.lower() == "bearer" and hmac.compare_digest(credential, token):
-        return None
-    user = request.user
-    if user.is_authenticated and user.is_staff:
-        return None
-    if user.is_authenticated or credential:
-        return problem_json_response(request, 403, "forbidden", "Staff or the health token only.")
-    response = problem_json_response(
-        request, 401, "not-authenticated", "Send Authorization: Bearer <HEALTH_TOKEN>, or log in."
-    )
+def _api_user(request: HttpRequest):
+    """The caller as the API authenticates it: DRF's authentication classes (a token, a
+    session), so a staff user's API token opens db-stats as their session does."""
+    authenticators = [
+        authenticator() for authenticator in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    ]
+    return Request(request, authenticators=authenticators).user
+
+
+def _unauthenticated(request: HttpRequest, detail: str):
+    response = problem_json_response(request, 401, "not-authenticated", detail)
     response["WWW-Authenticate"] = 'Bearer realm="health"'
     return response
 
 
+def _refusal(request: HttpRequest):
+    """None when the caller may see db-stats (HEALTH_TOKEN, or a staff user by API token or
+    session, as the admin and DRF's IsAdminUser decide), else a 401/403 problem."""
+    token = settings.HEALTH_TOKEN
+    scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(credential, token):
+        return None
+    try:
+        user = _api_user(request)
+    except AuthenticationFailed as error:  # an unknown or inactive user's token, as the API says
+        return _unauthenticated(request, str(error.detail))
+    if user.is_authenticated and user.is_staff:
+        return None
+    if user.is_authenticated or credential:
+        return problem_json_response(
+            request, 403, "permission-denied", "Staff or the health token only."
+        )
+    return _unauthenticated(
+        request,
+        "Send Authorization: Bearer <HEALTH_TOKEN>, or a staff user's API token, or log in.",
+    )
+
+
 @probe
 def db_stats(request: HttpRequest):
-    """Database server, pool and activity figures for operators."""
+    """Database server, pool and activity figures for operators, as application/health+json
+    like the other probes."""
     refusal = _refusal(request)
     if refusal is not None:
         refusal["Cache-Control"] = "no-store"
         return refusal
     body = stats.database_stats(connections["default"])
-    response = JsonResponse(body)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _health_response(
+        {"status": body["status"], **service_fields("database statistics"), **body}
+    )
 
 
 @probe

@@ -1,8 +1,10 @@
 """RFC 9457 problem details: the API's one error contract and its one handler.
 
-Every error the API answers with is `application/problem+json` carrying `type`, `title`,
-`status`, `detail`, `instance` and `correlation_id`, plus `errors` for invalid input. Domain
-code raises `ApplicationError` (or Django's `ValidationError`) and never builds responses.
+Every error answered under /api/, /health and /metrics is `application/problem+json` carrying
+`type`, `title`, `status`, `detail`, `instance` and `correlation_id`, plus `errors` for invalid
+input: from DRF's handler, and from the handlers for what Django refuses before any view runs
+(400, 403 CSRF, 404, 405, 500). People's pages (the admin, /status/) keep Django's HTML pages.
+Domain code raises `ApplicationError` (or Django's `ValidationError`) and never builds responses.
 
 An unavailable database (intelliflow.database.UNAVAILABLE_ERRORS) is a 503 with Retry-After,
 from the DRF handler for the API and from `DatabaseUnavailableMiddleware` for plain views. It
@@ -12,19 +14,21 @@ database alerts tell the story.
 """
 
 import logging
+import re
 import sys
+from functools import wraps
 from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework import views as drf_views
-from rest_framework.renderers import JSONRenderer
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
@@ -39,6 +43,9 @@ UNAVAILABLE_DETAIL = "The database is not answering. Retry after the Retry-After
 # About how long psycopg_pool takes to reconnect once the database is back.
 RETRY_AFTER_SECONDS = 5
 PAGES_FOR_PEOPLE = ("/admin/", "/status/")
+# Where machines call: the API, the probes, the scrape. Every error there is a problem.
+MACHINE_PATHS = re.compile(r"/(api|health|metrics)(/|$)")
+SAFE_METHODS = ("GET", "HEAD")
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +78,10 @@ class PayloadTooLargeError(ApplicationError):
 
 def _body_too_large_detail() -> str:
     return f"A request body takes at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes here."
+
+
+def answers_problems(request: HttpRequest) -> bool:
+    return MACHINE_PATHS.match(request.path) is not None
 
 
 def problem(
@@ -157,12 +168,21 @@ def exception_handler(exc: Exception, context: dict):
                 detail=str(exc.detail),
             )
         response.data = body
-    # The browsable API (DEBUG only) renders HTML; everything else gets the problem media type.
-    if isinstance(getattr(request, "accepted_renderer", None), JSONRenderer) or not hasattr(
-        request, "accepted_renderer"
-    ):
+    # The browsable API (DEBUG only) shows the problem in its HTML page, for people.
+    if not isinstance(getattr(request, "accepted_renderer", None), BrowsableAPIRenderer):
+        render_as_json(request)
         response.content_type = PROBLEM_CONTENT_TYPE
     return response
+
+
+def render_as_json(request) -> None:
+    """Have DRF render this request's answer with its JSON renderer, whatever was negotiated.
+
+    DRF renders an error with the renderer it negotiated or, when negotiation itself failed (a
+    406, or `?format=` naming no renderer), with the view's first one: YAML for the schema
+    view, HTML for the docs, so a problem came out as YAML labelled problem+json."""
+    request.accepted_renderer = JSONRenderer()
+    request.accepted_media_type = PROBLEM_CONTENT_TYPE
 
 
 def problem_json_response(request: HttpRequest, status: int, type_slug: str, detail: str):
@@ -172,16 +192,60 @@ def problem_json_response(request: HttpRequest, status: int, type_slug: str, det
 
 
 @csrf_exempt  # it changes nothing; a POST to a mistyped URL is a 404, not a CSRF page
-def api_not_found(request: HttpRequest, path: str = ""):
-    """The last /api/ route: unknown API URLs are problems too, in DEBUG as in production."""
+def not_found(request: HttpRequest, path: str = ""):
+    """The last route under each machine prefix: unknown URLs there are problems too, in DEBUG
+    (whose 404 page ignores handler404) as in production."""
     return problem_json_response(request, 404, "not-found", "No such resource.")
+
+
+def page_not_found(request: HttpRequest, exception: Exception):
+    """handler404: a problem on machine paths, Django's page elsewhere."""
+    if not answers_problems(request):
+        return defaults.page_not_found(request, exception)
+    return not_found(request)
+
+
+def method_not_allowed(request: HttpRequest, allowed: list[str]) -> HttpResponse:
+    """405 with Allow: a problem on machine paths (worded as DRF's), Django's empty one else."""
+    if answers_problems(request):
+        detail = f'Method "{request.method}" not allowed.'
+        response = problem_json_response(request, 405, "method-not-allowed", detail)
+    else:
+        response = HttpResponseNotAllowed(allowed)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def read_only(view):
+    """GET and HEAD only, for views that never change anything.
+
+    CSRF-exempt: a forged request can only read what the caller may read anyway, and the CSRF
+    check, which runs before the view, would answer every other method with a 403 instead of the
+    405 that says what is wrong. The method check comes first, so nothing else runs for it."""
+
+    @wraps(view)
+    def safe_only(request: HttpRequest, *args, **kwargs):
+        if request.method not in SAFE_METHODS:
+            return method_not_allowed(request, list(SAFE_METHODS))
+        return view(request, *args, **kwargs)
+
+    return csrf_exempt(safe_only)
+
+
+def csrf_failure(request: HttpRequest, reason: str = ""):
+    """CSRF_FAILURE_VIEW: a problem on machine paths, worded as DRF's own CSRF refusal of a
+    session write, so an API client meets one shape. Elsewhere (the admin's forms) Django's
+    page, which tells a person what to do about their cookies."""
+    if not answers_problems(request):
+        return csrf.csrf_failure(request, reason)
+    return problem_json_response(request, 403, "permission-denied", f"CSRF Failed: {reason}")
 
 
 def bad_request(request: HttpRequest, exception: Exception):
     """handler400: Django refused the request before any view (a Host not allowed, a body over
-    its limits). API clients get a problem too; the reason stays in the django.security log,
-    since it may quote what the client sent."""
-    if not request.path.startswith("/api/"):
+    its limits). Machine clients get a problem too; the reason stays in the django.security
+    log, since it may quote what the client sent."""
+    if not answers_problems(request):
         return defaults.bad_request(request, exception)
     if isinstance(exception, RequestDataTooBig):
         return problem_json_response(request, 413, "payload-too-large", _body_too_large_detail())
@@ -236,12 +300,12 @@ class DatabaseUnavailableMiddleware:
 
 
 def server_error(request: HttpRequest):
-    """handler500: never a stack trace; API clients get a problem with their correlation ID."""
+    """handler500: never a stack trace; machine clients get a problem with their correlation ID."""
     error = sys.exc_info()[1]
     if isinstance(error, UNAVAILABLE_ERRORS):
         # Raised outside a view (a middleware): already logged and reported as unhandled.
         return database_unavailable_response(request)
-    if request.path.startswith("/api/"):
+    if answers_problems(request):
         return problem_json_response(
             request,
             500,

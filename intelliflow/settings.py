@@ -4,6 +4,7 @@ Production differs from development by environment values only. README.md's conf
 table lists the variables.
 """
 
+import ipaddress
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -63,6 +64,8 @@ INSTALLED_APPS = [
     "health",
     "leads",
     "idempotency",
+    "axes",
+    "accounts",
 ]
 
 # The one switch for request and query metrics (middleware and database backend).
@@ -80,12 +83,16 @@ MIDDLEWARE = [
     "observability.logging.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Login attempts beyond LOGIN_CONCURRENCY per worker are turned away before any work.
+    "accounts.gate.LoginGateMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a login that django-axes refused or locked out into its lockout page (429).
+    "axes.middleware.AxesMiddleware",
     # Last but one: a view's lost database becomes a 503 after the exception has been counted.
     "intelliflow.problems.DatabaseUnavailableMiddleware",
     "observability.metrics.PrometheusAfterMiddleware",
@@ -236,20 +243,24 @@ LEAD_IMPORT_MAX_ROWS = 1000
 LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 # Problem "type" URIs (RFC 9457) are this prefix plus a slug such as "validation-error".
 PROBLEM_TYPE_BASE = env.str("PROBLEM_TYPE_BASE", default="https://intelliflow.example/problems/")
+# A CSRF refusal under /api/, /health or /metrics is a problem too; the admin keeps Django's page.
+CSRF_FAILURE_VIEW = "intelliflow.problems.csrf_failure"
 # How long a successful create is remembered for its Idempotency-Key (idempotency/api.py).
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header is what turns an anonymous request into a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, reading only the user fields requests use (leads/api/authentication.py).
+        "leads.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter's, skipped when no filter parameter is given (leads/api/filters.py).
+        "leads.api.filters.QueryStringFilterBackend",
         "rest_framework.filters.SearchFilter",
         "leads.api.filters.StableOrderingFilter",
     ],
@@ -324,6 +335,58 @@ LOGGING = logging_config(
     environment=DJANGO_ENV,
     version=VERSION,
 )
+
+# --- Login throttling (django-axes; accounts/) -------------------------------------------------
+# Failed logins, on the admin and on POST /api/v1/auth/token/ alike, are counted in the database
+# (shared by every worker and pod) per client address and per username; either reaching
+# LOGIN_FAILURE_LIMIT within LOGIN_LOCKOUT_MINUTES locks it out until that long after its last
+# counted failure. A locked-out attempt is refused before any password is hashed. Setting names
+# as django-axes 8.3.1 reads them (axes/conf.py).
+
+# Addresses (or networks) of our own reverse proxies, e.g. nginx: only a connection from one of
+# them may name the client in X-Forwarded-For (accounts/client_ip.py). Empty: REMOTE_ADDR.
+try:
+    TRUSTED_PROXIES = [
+        str(ipaddress.ip_network(proxy.strip()))
+        for proxy in env.list("DJANGO_TRUSTED_PROXIES", default=[])
+        if proxy.strip()
+    ]
+except ValueError as error:
+    raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {error}") from None
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Password checks (half a second of CPU each) at once per worker process; more attempts meanwhile
+# are answered 429 at once (accounts/gate.py), so a flood cannot take every thread and core.
+LOGIN_CONCURRENCY = env.int("LOGIN_CONCURRENCY", default=2)
+if min(LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES, LOGIN_CONCURRENCY) < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES and LOGIN_CONCURRENCY must be at least 1."
+    )
+
+# AxesStandaloneBackend first: it refuses a locked-out attempt before ModelBackend hashes.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# Each entry locks out on its own: the address, or the username, whichever reaches the limit.
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Attempts refused during a lockout are not recorded: retrying does not prolong the lockout,
+# and a refusal updates no row.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# accounts.signals forgets a username's failures from the address it then logs in from, and no
+# others (axes' own reset would also clear other usernames' failures from that address).
+AXES_RESET_ON_SUCCESS = False
+# No row per successful login (axes' access log), which would grow without bound; each user's
+# last_login says when they last logged in.
+AXES_DISABLE_ACCESS_LOG = True
+# axes logs each failure (username and address masked, never the password) at WARNING, and
+# accounts.signals each lockout; axes' INFO lines repeat every request's housekeeping.
+LOGGING["loggers"]["axes"] = {"level": "WARNING"}
 
 # --- Metrics (Prometheus) ----------------------------------------------------------------------
 # /metrics answers Prometheus; with METRICS_TOKEN set it wants `Authorization: Bearer <token>`.

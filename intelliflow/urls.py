@@ -29,10 +29,15 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("metrics/", metrics_view),
     path("api/v1/", include("leads.api.urls")),
+    path("api/v1/auth/", include("accounts.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/<anypath:path>", problems.api_not_found),
+    # Last: unknown URLs under the machine prefixes are problems, not Django's HTML 404.
+    path("api/<anypath:path>", problems.not_found),
+    path("health/<anypath:path>", problems.not_found),
+    path("metrics/<anypath:path>", problems.not_found),
 ]
 
 handler400 = "intelliflow.problems.bad_request"
+handler404 = "intelliflow.problems.page_not_found"
 handler500 = "intelliflow.problems.server_error"

@@ -13,8 +13,12 @@
 - Business: leads created, status transitions, import rows, and build info.
 
 Every metric is a module-level object; labels take bounded values only (sources, statuses,
-outcomes, route templates), never IDs, e-mails or raw paths. Exemplars are not available in
-multiprocess mode; metric → trace correlation is made in the monitoring stack instead.
+outcomes, route templates), never IDs, e-mails or raw paths. Our labelled counters exist at 0
+for each of their label values from the start. django-prometheus' own request, response and
+exception counters are not pre-set: their labels (route x method x status, exception types)
+only appear with traffic, and the worker CPU counter's `pid` is one series per live worker.
+Exemplars are not available in multiprocess mode; metric → trace correlation is made in the
+monitoring stack instead.
 """
 
 import glob
@@ -35,7 +39,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from intelliflow.problems import problem_json_response
+from intelliflow.problems import problem_json_response, read_only
 from observability import multiprocess
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -109,6 +113,22 @@ _POOL_COUNTER_STATS = {
     "requests_errors": lambda alias: POOL_ERRORS.labels(alias, "request"),
     "connections_errors": lambda alias: POOL_ERRORS.labels(alias, "connection"),
 }
+
+
+def pooled_aliases() -> list[str]:
+    return [alias for alias, db in settings.DATABASES.items() if db.get("OPTIONS", {}).get("pool")]
+
+
+def _pool_counters_from_zero() -> None:
+    """Every pool counter exists at 0 from the first scrape, for each pooled database (the
+    labels take the settings' aliases and two kinds), so rate() and increase() see 0 on a
+    fresh pod instead of nothing. The leads app's ready() does so for the business counters."""
+    for alias in pooled_aliases():
+        for counter in _POOL_COUNTER_STATS.values():
+            counter(alias)
+
+
+_pool_counters_from_zero()
 
 # --- Process (per worker; prometheus_client's ProcessCollector is blind in multiprocess) ----
 
@@ -347,6 +367,7 @@ def count_handled_exception(request: HttpRequest, exception: Exception) -> None:
         metrics.exceptions_by_view.labels(view=match.view_name or "<unnamed view>").inc()
 
 
+@read_only  # a scrape is a GET; any other method is a 405 problem, not a CSRF page
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """The exposition for Prometheus; behind `Authorization: Bearer $METRICS_TOKEN` if set."""
     token = settings.METRICS_TOKEN

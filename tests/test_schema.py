@@ -8,6 +8,7 @@ from drf_spectacular.generators import SchemaGenerator
 pytestmark = pytest.mark.django_db
 
 EXPECTED_OPERATIONS = {
+    ("/api/v1/auth/token/", "post"),
     ("/api/v1/leads/", "get"),
     ("/api/v1/leads/", "post"),
     ("/api/v1/leads/{id}/", "get"),

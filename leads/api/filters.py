@@ -5,6 +5,7 @@ from datetime import UTC
 import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.filters import OrderingFilter
 
@@ -65,3 +66,46 @@ class StableOrderingFilter(OrderingFilter):
         if "id" not in ordering and "-id" not in ordering:
             ordering.append("id")
         return ordering
+
+
+class QueryStringFilterBackend(DjangoFilterBackend):
+    """django-filter's backend, which leaves a queryset alone when the query string names none
+    of its filterset's filters.
+
+    django-filter builds the whole filterset (a deep copy of every filter), its form class
+    and form, and validates the form on every request, also for `?page_size=50`, where every
+    field is empty and every filter then returns the queryset as it was (django-filter skips
+    empty values). Bypassed: that construction and validation. Safe because with none of
+    the filters' parameters present there is nothing to narrow and nothing to refuse. Only
+    for filtersets whose filters each read the one parameter named after the filter (plain
+    widgets); one with a suffixed widget (RangeWidget, `_min`/`_max`) always takes the full
+    path, and so does one with a required filter.
+    """
+
+    _parameters: dict = {}  # filterset class -> the parameter names its filters read, or None
+
+    @classmethod
+    def filter_parameters(cls, filterset_class) -> frozenset[str] | None:
+        try:
+            return cls._parameters[filterset_class]
+        except KeyError:
+            pass
+        names = frozenset(filterset_class.base_filters)
+        for filter_ in filterset_class.base_filters.values():
+            widget = filter_.extra.get("widget", filter_.field_class.widget)
+            suffixed = isinstance(widget, forms.MultiWidget) or (
+                isinstance(widget, type) and issubclass(widget, forms.MultiWidget)
+            )
+            if suffixed or filter_.extra.get("required"):
+                names = None
+                break
+        cls._parameters[filterset_class] = names
+        return names
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            parameters = self.filter_parameters(filterset_class)
+            if parameters is not None and parameters.isdisjoint(request.query_params):
+                return queryset
+        return super().filter_queryset(request, queryset, view)

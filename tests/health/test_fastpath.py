@@ -1,5 +1,7 @@
 """/health/ping in front of Django answers exactly as the Django view would."""
 
+import json
+
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import Client, RequestFactory
@@ -52,12 +54,23 @@ def test_invalid_correlation_id_is_replaced():
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
-    [("POST", "/health/ping", "403 Forbidden"), ("GET", "/health/alive", "200 OK")],
+    [("POST", "/health/ping", "405 Method Not Allowed"), ("GET", "/health/alive", "200 OK")],
 )
 def test_everything_else_goes_to_django(method, path, status):
     downstream = Downstream()
-    assert call(PingFastPath(downstream), method, path)[0] == status  # 403: Django's CSRF
+    assert call(PingFastPath(downstream), method, path)[0] == status
     assert downstream.calls == 1
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE", "PUT", "OPTIONS"])
+def test_other_methods_on_ping_are_a_405_problem_not_a_csrf_page(method):
+    status, headers, body = call(
+        PingFastPath(Downstream()), method, "/health/ping", HTTP_COOKIE="sessionid=whatever"
+    )
+    assert status == "405 Method Not Allowed"
+    assert headers["Content-Type"] == "application/problem+json"
+    assert headers["Allow"] == "GET, HEAD"
+    assert json.loads(body)["status"] == 405
 
 
 def test_the_served_application_has_the_fast_path():
