@@ -31,7 +31,7 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Django work is CPU under the GIL, so threads buy no throughput on 2 cores and spread latency
 # under saturation (`make bench-threads`). A client that keeps dribbling holds its thread for as
 # long as it does: more slow clients than threads are the edge proxy's to absorb (an ingress or
-# load balancer that buffers requests; README, "Hostile clients").
+# load balancer that buffers requests; docs/hostile-clients.md).
 # Threads share their worker's database pool (DB_POOL_MAX_SIZE, 4): a thread past it waits up to
 # DB_POOL_TIMEOUT for a connection, so a pod never opens more than workers x 4 to PostgreSQL;
 # the probes use connections of their own (health/checks.py) and never wait there.
