@@ -149,7 +149,9 @@ POOL_TIMEOUT = 1  # DB_POOL_TIMEOUT
 # Longest an API call may take during a fault: the client's bound or the pool's, plus
 # scheduling slack on a busy 2-core machine. gunicorn's own timeout (30 s) is far above.
 CALL_BOUND = max(STATEMENT_TIMEOUT + 1, POOL_TIMEOUT) + 1.5
-HEALTHY, FAULT, RECOVERY = 1.5, 6.0, 8.0  # seconds of each phase
+# The fault lasts long enough for at least two whole calls after the one in flight when it
+# starts (each call up to CALL_BOUND, ~2 s on a stall), even on a loaded machine.
+HEALTHY, FAULT, RECOVERY = 1.5, 9.0, 8.0  # seconds of each phase
 READY_FAILS_WITHIN, READY_RECOVERS_WITHIN, API_RECOVERS_WITHIN = 2.0, 5.0, 5.0
 
 
