@@ -18,9 +18,10 @@ that the deadline expired, and Django's connection handler which pool the connec
 """
 
 import time
+import weakref
 
 import psycopg
-from django.db import InterfaceError, OperationalError
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 
 # Connection lost or refused, pool exhausted or unable to connect (psycopg_pool.PoolTimeout is
 # a psycopg.OperationalError), statement timeout, server shutting down, too many connections.
@@ -79,3 +80,69 @@ def drain_pool_of(connection: psycopg.Connection) -> None:
 def bounded_connection_class(wait_timeout: float | None) -> type[BoundedConnection]:
     """A BoundedConnection subclass with this bound (None: wait as long as the server takes)."""
     return type("BoundedConnection", (BoundedConnection,), {"wait_timeout": wait_timeout})
+
+
+class CompiledLookup:
+    """One row by one value, with the SQL the ORM compiled once per connection.
+
+    Building and compiling a QuerySet (`filter()`, `get()`: lookups resolved, joins set up,
+    SQL generated) costs more than PostgreSQL's answer to a lookup by key, and the hottest
+    lookups (every API request's token, a lead by id) compile the same SQL every time. Here
+    `build(value)` says the query as a QuerySet; it is compiled on first use per connection
+    and then only run: the value is prepared by the field it is compared with (its
+    `get_db_prep_value`, as the lookup would), the statement runs on Django's own cursor (so
+    its execute wrappers, metrics and traces see it like any query), and the row becomes a
+    model instance through `Model.from_db()` after the compiler's own converters, as a
+    QuerySet would make it; deferred fields stay deferred. Bypassed: QuerySet construction
+    and SQL compilation, nothing a result depends on (`build` must not depend on anything but
+    its argument, and the lookup must be on a unique field: `get()` returns the first row).
+    It is compiled with the first value asked for, which it then takes as its only parameter.
+    It reads the compiler's `select`, `klass_info` and `get_converters()`, the parts of
+    SQLCompiler a QuerySet's own iterator uses (internal, stable since Django 2.0);
+    tests/intelliflow/test_compiled_lookup.py compares its instances with a QuerySet's on
+    SQLite and PostgreSQL.
+    """
+
+    def __init__(self, build, field):
+        # Per connection wrapper (Django has one per alias and thread; the converters may be
+        # its methods), dropped with it.
+        self._build, self._field, self._compiled = build, field, weakref.WeakKeyDictionary()
+
+    def _compile(self, connection, value):
+        from django.db.models.query import ModelIterable
+
+        queryset = self._build(value)
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        if len(params) != 1:
+            raise ValueError(f"a CompiledLookup takes one value, its query has {len(params)}")
+        columns = [column for column, _, _ in compiler.select]
+        model = compiler.query.model
+        if (queryset._iterable_class is not ModelIterable  # values(), values_list()
+                or compiler.klass_info.get("related_klass_infos")  # select_related()
+                or any(getattr(column, "target", None) is None  # annotations
+                       or column.target.model is not model for column in columns)):  # fmt: skip
+            raise ValueError("a CompiledLookup makes instances of its model's own columns only")
+        compiled = (sql, model, [c.target.attname for c in columns],
+                    tuple(compiler.get_converters(columns).items()))  # fmt: skip
+        self._compiled[connection] = compiled
+        return compiled
+
+    def get(self, value, using: str = DEFAULT_DB_ALIAS):
+        """The instance whose field equals `value`, or None."""
+        connection = connections[using]
+        try:
+            sql, model, field_names, converters = self._compiled[connection]
+        except KeyError:
+            sql, model, field_names, converters = self._compile(connection, value)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [self._field.get_db_prep_value(value, connection)])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        if converters:  # what SQLCompiler.apply_converters() does for a QuerySet
+            row = list(row)
+            for position, (functions, expression) in converters:
+                for convert in functions:
+                    row[position] = convert(row[position], expression, connection)
+        return model.from_db(using, field_names, row)

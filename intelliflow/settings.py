@@ -150,6 +150,15 @@ if DATABASES["default"]["ENGINE"].endswith(".postgresql"):
     db_options.setdefault("keepalives_idle", 30)
     db_options.setdefault("keepalives_interval", 10)
     db_options.setdefault("keepalives_count", 3)
+    # Server-side parameter binding lets psycopg prepare a statement on a connection after its
+    # DB_PREPARE_THRESHOLD-th run, so the server parses and plans the hot queries (token, lead,
+    # page, count) once per connection instead of on every request. Both are Django's own
+    # OPTIONS (off by default for transaction-pooling PgBouncer before 1.21, which cannot keep
+    # a prepared statement on a server connection): DB_PREPARE_THRESHOLD=0 turns both off.
+    DB_PREPARE_THRESHOLD = env.int("DB_PREPARE_THRESHOLD", default=5)
+    if DB_PREPARE_THRESHOLD:
+        db_options.setdefault("server_side_binding", True)
+        db_options.setdefault("prepare_threshold", DB_PREPARE_THRESHOLD)
     if DB_STATEMENT_TIMEOUT:
         statement_timeout = f"-c statement_timeout={DB_STATEMENT_TIMEOUT * 1000:.0f}"
         db_options["options"] = f"{db_options.get('options', '')} {statement_timeout}".strip()

@@ -52,6 +52,11 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     LeadStatus.LOST: frozenset({LeadStatus.CONTACTED}),
     LeadStatus.CONVERTED: frozenset(),
 }
+# What allowed_transitions() answers for each status, as plain strings in order, sorted once.
+_SORTED_TRANSITIONS = {
+    status: tuple(sorted(target.value for target in targets))
+    for status, targets in ALLOWED_TRANSITIONS.items()
+}
 
 EMAIL_UNIQUE_CONSTRAINT = "leads_lead_email_ci_unique_active"
 # PostgreSQL text cannot hold NUL: refused as invalid input (400) before it reaches the driver
@@ -145,4 +150,4 @@ class Lead(models.Model):
 
     @property
     def allowed_transitions(self) -> list[str]:
-        return sorted(ALLOWED_TRANSITIONS[self.status])
+        return list(_SORTED_TRANSITIONS[self.status])

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Lower
 
+from intelliflow.database import CompiledLookup
 from leads.models import Lead, LeadSource, LeadStatus
 
 
@@ -24,9 +25,22 @@ def _live_leads() -> QuerySet[Lead]:
     return Lead.objects.filter(deleted_at__isnull=True)
 
 
+# A live lead by id, compiled once (intelliflow.database.CompiledLookup): the API's detail
+# requests look leads up by id more than anything else.
+_live_lead_by_id = CompiledLookup(
+    lambda lead_id: Lead.objects.filter(deleted_at__isnull=True, pk=lead_id).order_by(),
+    Lead._meta.pk,
+)
+
+
 def lead_get(*, lead_id, include_deleted: bool = False) -> Lead:
     """One lead by id; raises Lead.DoesNotExist for unknown or (by default) deleted leads."""
-    return lead_list(include_deleted=include_deleted).get(pk=lead_id)
+    if include_deleted:
+        return lead_list(include_deleted=True).get(pk=lead_id)
+    lead = _live_lead_by_id.get(lead_id)
+    if lead is None:
+        raise Lead.DoesNotExist("No live lead matches the given id.")
+    return lead
 
 
 def lead_email_taken(*, email: str, exclude_id=None) -> bool:

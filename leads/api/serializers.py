@@ -99,6 +99,20 @@ def _utc_iso_8601(field: serializers.DateTimeField):
     return represent
 
 
+def _choice(field: serializers.ChoiceField):
+    """`field.to_representation`: a look-up in the field's choices, bound to nothing else. A
+    plain non-empty string (what the database hands over) goes straight to the look-up DRF
+    ends with; anything else (an Enum, "") takes DRF's own way."""
+    choices = field.choice_strings_to_values
+
+    def represent(value):
+        if type(value) is str and value:
+            return choices.get(value, value)
+        return field.to_representation(value)
+
+    return represent
+
+
 def _converter(field: serializers.Field):
     """A function giving what `field.to_representation(value)` gives for any value that is not
     None, or None when this field's representation may depend on more than the value (its
@@ -111,7 +125,7 @@ def _converter(field: serializers.Field):
     if representation is serializers.UUIDField.to_representation:
         return str if field.uuid_format == "hex_verbose" else field.to_representation
     if representation is serializers.ChoiceField.to_representation:
-        return field.to_representation  # a dict look-up, bound to nothing but the choices
+        return _choice(field)
     if (
         representation is serializers.DateTimeField.to_representation
         and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601

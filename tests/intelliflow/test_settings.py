@@ -140,3 +140,20 @@ def test_postgres_waits_are_bounded():
         "options": None,
         "bound": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, {"server_side_binding": True, "prepare_threshold": 5}),
+        ({"DB_PREPARE_THRESHOLD": "2"}, {"server_side_binding": True, "prepare_threshold": 2}),
+        ({"DB_PREPARE_THRESHOLD": "0"}, {}),
+    ],
+)
+def test_postgres_prepares_repeated_statements_unless_turned_off(environ, expected):
+    result = load_settings(
+        DJANGO_DEBUG="true", DATABASE_URL="postgres://u:p@db.example:5432/crm", **environ
+    )
+    options = json.loads(result.stdout)["options"]
+    keys = ("server_side_binding", "prepare_threshold")
+    assert {key: options[key] for key in keys if key in options} == expected

@@ -213,7 +213,8 @@ CASES = {
         200,
         {},
     ),
-    "list-search-non-ascii": ("get", f"{LEADS}?search=%C3%BCn%C3%AF", None, 200, {}),
+    # Same case as the data: SQLite folds the case of ASCII letters only.
+    "list-search-non-ascii": ("get", f"{LEADS}?search=n%C3%AFc%C3%B6d", None, 200, {}),
     "list-search-and-ordering": (
         "get",
         f"{LEADS}?search=example&ordering=last_name,-created_at&page_size=2&page=2",
