@@ -10,7 +10,7 @@ PORT ?= 8000
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads bench-hostile bench-floor \
+.PHONY: run test test-browser lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads bench-hostile bench-floor \
 	bench-metrics bench-instructions fuzz soak clean
 
 $(BIN)/python:
@@ -54,14 +54,28 @@ format: $(VENV)/.dev-installed
 
 # Tests run on PostgreSQL when DATABASE_URL points at it, else on a local server if one answers
 # at 127.0.0.1:5432, else on SQLite (PostgreSQL-only tests are then skipped and listed loudly).
+# The browser tests (tests/browser) run when Chromium is at BROWSER_CHROMIUM (default
+# /usr/bin/chromium), else they are skipped and listed loudly; they need PostgreSQL too.
+# Both test targets start with TEST_PREAMBLE: it picks the database and says what will run.
+TEST_PREAMBLE = if [ -z "$$DATABASE_URL" ] && $(BIN)/python -c "import psycopg; \
+	psycopg.connect('$(PG_FALLBACK_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=2).close()" \
+	2>/dev/null; then \
+	export DATABASE_URL='$(PG_FALLBACK_URL)'; \
+fi; \
+echo "make $@: database is $${DATABASE_URL:-SQLite (no DATABASE_URL, no local PostgreSQL)}"; \
+chromium="$${BROWSER_CHROMIUM:-/usr/bin/chromium}"; \
+if [ -x "$$chromium" ]; then echo "make $@: browser tests with $$chromium"; \
+else echo "make $@: browser tests SKIPPED, no Chromium at $$chromium"; fi
+
 test: lint
-	@if [ -z "$$DATABASE_URL" ] && $(BIN)/python -c "import psycopg; \
-		psycopg.connect('$(PG_FALLBACK_URL)'.rsplit('/', 1)[0] + '/postgres', connect_timeout=2).close()" \
-		2>/dev/null; then \
-		export DATABASE_URL='$(PG_FALLBACK_URL)'; \
-	fi; \
-	echo "make test: database is $${DATABASE_URL:-SQLite (no DATABASE_URL, no local PostgreSQL)}"; \
+	@$(TEST_PREAMBLE); \
 	DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests alone: gunicorn with production settings and collected static files, driven
+# by headless Chromium; screenshots in BROWSER_SCREENSHOTS (default build/browser-screenshots/).
+test-browser: $(VENV)/.dev-installed
+	@$(TEST_PREAMBLE); \
+	DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest tests/browser $(PYTEST_ARGS)
 
 # What observability costs: off / production / 100 % sampling / bare WSGI (PostgreSQL and wrk).
 # Then the API against its floor: the same SQL on a raw cursor and JSON by hand, in one process.

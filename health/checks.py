@@ -40,9 +40,12 @@ class Observation:
 
 
 class ObservingCheck(HealthCheck):
-    """What our checks add to the library's: a component name and what was observed."""
+    """What our checks add to the library's: a component name, a title for people (the status
+    page's row name: unlike `component`, which several checks share, it names one check) and what
+    was observed."""
 
     component: ClassVar[str]
+    title: ClassVar[str]
     component_type: ClassVar[str] = "component"
     observations: dict[str, Observation]
 
@@ -168,6 +171,7 @@ class DatabaseCheck(ObservingCheck):
     connection_params: dict | None = dataclasses.field(default=None, repr=False)
     warn_after_ms: float = 200.0
 
+    title: ClassVar[str] = "Database connection"
     component: ClassVar[str] = "database"
     component_type: ClassVar[str] = "datastore"
 
@@ -195,6 +199,7 @@ class MigrationsCheck(ObservingCheck):
     alias: str = "default"
     connection_params: dict | None = dataclasses.field(default=None, repr=False)
 
+    title: ClassVar[str] = "Migrations applied"
     component: ClassVar[str] = "database"
     component_type: ClassVar[str] = "datastore"
     _confirmed: ClassVar[set[str]] = set()
@@ -236,6 +241,7 @@ class DatabasePoolCheck(ObservingCheck):
     alias: str = "default"
     warn_ratio: float = 0.9
 
+    title: ClassVar[str] = "Database connection pool"
     component: ClassVar[str] = "databasePool"
     component_type: ClassVar[str] = "datastore"
 
@@ -265,6 +271,7 @@ class ProcessCheck(ObservingCheck):
 
     max_rss_bytes: int | None = None
 
+    title: ClassVar[str] = "Worker process"
     component: ClassVar[str] = "process"
     component_type: ClassVar[str] = "system"
 
@@ -281,6 +288,7 @@ class ProcessCheck(ObservingCheck):
 class DrainingCheck(ObservingCheck):
     """Not ready once SIGTERM arrived: the worker is draining before it exits."""
 
+    title: ClassVar[str] = "Shutdown drain"
     component: ClassVar[str] = "process"
     component_type: ClassVar[str] = "system"
 

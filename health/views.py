@@ -14,7 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
-from health import checks, stats
+from health import checks, presentation, stats
 from health.reporting import (
     HEALTH_CONTENT_TYPE,
     health_body,
@@ -142,7 +142,8 @@ def db_stats(request: HttpRequest):
 
 @probe
 def status_page(request: HttpRequest):
-    """The same checks as /health/check, for people."""
+    """The same checks as /health/check, for people: one row per check, in words and units
+    (health.presentation), so the template only loops."""
     outcomes = run_checks(checks.all_checks())
     status = overall_status(outcomes)
     response = render(
@@ -150,10 +151,11 @@ def status_page(request: HttpRequest):
         "health/status.html",
         {
             "status": status,
-            "outcomes": outcomes,
+            "rows": presentation.status_rows(outcomes),
             "environment": settings.DJANGO_ENV,
             "version": settings.VERSION,
-            "release_id": settings.RELEASE_ID,
+            # RELEASE_ID defaults to VERSION: shown only when it says something more.
+            "release_id": "" if settings.RELEASE_ID == settings.VERSION else settings.RELEASE_ID,
         },
         status=http_status(status),
     )

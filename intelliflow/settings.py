@@ -9,6 +9,7 @@ import warnings
 from datetime import timedelta
 from pathlib import Path
 
+import csp.constants
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -60,6 +61,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "intelliflow",
+    "pages",
+    "csp",
     "observability.apps.ObservabilityConfig",
     "health",
     "leads",
@@ -82,6 +85,8 @@ MIDDLEWARE = [
     "observability.correlation.CorrelationIdMiddleware",
     "observability.logging.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (django-csp; CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Login attempts beyond LOGIN_CONCURRENCY per worker are turned away before any work.
     "accounts.gate.LoginGateMiddleware",
@@ -201,24 +206,56 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# After `collectstatic` (the container image runs it) WhiteNoise serves compressed, hashed files
-# from STATIC_ROOT; without it (`make run`, tests) it serves straight from the apps.
-STATIC_COLLECTED = (STATIC_ROOT / "staticfiles.json").exists()
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+# Chosen by configuration, never by what is on disk. Off (`make run`, the tests): WhiteNoise
+# serves the apps' files as they are. On (the container image sets it and runs collectstatic):
+# collectstatic writes hashed names, a manifest and gzip/Brotli copies to STATIC_ROOT, pages
+# link the hashed names, and WhiteNoise serves them with a year's `immutable` caching and the
+# compressed copy the browser accepts. On without collectstatic, pages fail ("Missing
+# staticfiles manifest entry"): check_observability says so first.
+STATIC_MANIFEST = env.bool("DJANGO_STATIC_MANIFEST", default=False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if STATIC_COLLECTED
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
-if not STATIC_COLLECTED:
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+if not STATIC_MANIFEST:
     warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+# Files served at the site's root (/favicon.ico), as WhiteNoise documents for such files.
+WHITENOISE_ROOT = BASE_DIR / "pages" / "public"
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security ----------------------------------------------------------------------------------
+
+# Content-Security-Policy (django-csp; Django 5.2 has no built-in one): only this origin's
+# scripts, styles, images and fonts, plus what a page marks with the request's nonce
+# (`nonce="{{ request.csp_nonce }}"`: Swagger UI's initialiser and its page style). `data:`
+# images are Swagger UI's icons. No page may be framed, and forms post only here.
+# DJANGO_CSP_REPORT_ONLY=true sends the same policy as Content-Security-Policy-Report-Only
+# (browsers report, nothing is blocked: for trying a change); DJANGO_CSP_REPORT_URI is where
+# browsers send violation reports (e.g. a Sentry project's security endpoint).
+_csp_directives = {
+    "default-src": [csp.constants.SELF],
+    "script-src": [csp.constants.SELF, csp.constants.NONCE],
+    "style-src": [csp.constants.SELF, csp.constants.NONCE],
+    "img-src": [csp.constants.SELF, "data:"],
+    "object-src": [csp.constants.NONE],
+    "base-uri": [csp.constants.SELF],
+    "form-action": [csp.constants.SELF],
+    "frame-ancestors": [csp.constants.NONE],
+    "report-uri": env.str("DJANGO_CSP_REPORT_URI", default="") or None,
+}
+# The probes and the scrape answer JSON or text to machines, and /health/ping the same bytes
+# with or without Django (health/fastpath.py): no policy there.
+_csp = {"DIRECTIVES": _csp_directives, "EXCLUDE_URL_PREFIXES": ["/health/", "/metrics"]}
+if env.bool("DJANGO_CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _csp
+else:
+    CONTENT_SECURITY_POLICY = _csp
 # Without DEBUG the defaults are the production ones and `manage.py check --deploy` is clean;
 # DJANGO_DEBUG=true (`make run`) turns off what plain http://127.0.0.1 cannot do. Anything that
 # serves production settings over plain HTTP on purpose (docker compose, benchmarks, the test
@@ -303,7 +340,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": VERSION,
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "/favicon.ico",  # the site's own (pages/public/)
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {

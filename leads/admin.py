@@ -63,7 +63,7 @@ class LeadAdmin(admin.ModelAdmin):
         "source",
         "score",
         "owner",
-        "created_at",
+        "created",
     ]
     list_filter = ["status", "source", ("owner", admin.RelatedOnlyFieldListFilter), LifecycleFilter]
     search_fields = ["first_name", "last_name", "email", "company"]
@@ -101,6 +101,27 @@ class LeadAdmin(admin.ModelAdmin):
         ),
     ]
     actions = ["mark_contacted", "mark_lost", "soft_delete", "restore"]
+
+    # What the add form shows: no id (the model's default would render a fresh uuid4 that is
+    # not the one saved) and no audit fields (none are set before the lead exists).
+    add_hidden_fields = {"id", "created_at", "created_by", "updated_at", "updated_by",
+                         "converted_at", "deleted_at"}  # fmt: skip
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None:
+            return super().get_fieldsets(request, obj)
+        fieldsets = []
+        for name, options in super().get_fieldsets(request, obj):
+            fields = [field for field in options["fields"] if field not in self.add_hidden_fields]
+            if fields:
+                fieldsets.append((name, {**options, "fields": fields}))
+        return fieldsets
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, lead: Lead) -> str:
+        # The date and minute in UTC: the full timestamp made the changelist wider than a
+        # 1366-pixel screen; the change form shows it whole.
+        return lead.created_at.strftime("%Y-%m-%d %H:%M")
 
     def get_actions(self, request):
         actions = super().get_actions(request)

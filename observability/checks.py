@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -135,7 +136,32 @@ def check_settings() -> list[Finding]:
         )
     else:
         found.append(Finding("settings", "allowed hosts", PASS, ", ".join(hosts) or "(debug)"))
+    found.append(static_files_finding())
     return found
+
+
+def static_files_finding() -> Finding:
+    """The static storage DJANGO_STATIC_MANIFEST chose, and whether collectstatic ran for it."""
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if settings.STATIC_MANIFEST and not manifest.is_file():
+        return Finding(
+            "settings",
+            "static files",
+            FAIL,
+            f"DJANGO_STATIC_MANIFEST is on but {manifest} is missing: pages fail to render",
+            "Run `manage.py collectstatic --noinput` with the same settings (the image does).",
+        )
+    if settings.STATIC_MANIFEST:
+        return Finding("settings", "static files", PASS, f"hashed and compressed, {manifest}")
+    if production():
+        return Finding(
+            "settings",
+            "static files",
+            WARN,
+            "served from the apps: unhashed names cached 60 s, nothing precompressed",
+            "Set DJANGO_STATIC_MANIFEST=true and run collectstatic (the container image does).",
+        )
+    return Finding("settings", "static files", PASS, "served from the apps (development)")
 
 
 def check_logging() -> list[Finding]:

@@ -1,6 +1,8 @@
 """Shared fixtures, and the PostgreSQL policy: skip PostgreSQL-only tests loudly, or refuse."""
 
 import os
+import subprocess
+import sys
 
 import pytest
 from django.conf import settings
@@ -9,6 +11,7 @@ from rest_framework.test import APIClient
 
 from health.checks import probe_connections
 from tests.factories import LeadFactory, UserFactory
+from tests.servers import ROOT, server_env
 
 
 def on_postgres() -> bool:
@@ -32,6 +35,18 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
+    # Browser tests without Chromium (tests/browser/conftest.py), as loudly as PostgreSQL's.
+    no_browser = [
+        report.nodeid
+        for report in terminalreporter.stats.get("skipped", [])
+        if "needs Chromium" in str(report.longrepr)
+    ]
+    if no_browser:
+        terminalreporter.write_sep(
+            "!", f"{len(no_browser)} browser tests SKIPPED (no Chromium)", red=True
+        )
+        for nodeid in no_browser:
+            terminalreporter.write_line(f"  skipped: {nodeid}", red=True)
     if on_postgres():
         return
     skipped = [
@@ -104,3 +119,17 @@ def _close_probe_connections():
     # dropping the test database at the end of the session.
     yield
     probe_connections.close_all()
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """STATIC_ROOT after the image's collectstatic (manifest storage), and the environment that
+    serves it: the variables the Dockerfile sets."""
+    root = tmp_path_factory.mktemp("staticfiles")
+    env = server_env(DJANGO_STATIC_MANIFEST="true", DJANGO_STATIC_ROOT=str(root))
+    collected = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    return root, env

@@ -77,9 +77,21 @@ def http_server(status: int = 200):
 
 
 class TestSettings:
-    def test_production_settings_pass(self, settings):
+    def test_production_settings_pass(self, settings, tmp_path):
         settings.SECRET_KEY = "k" * 50
+        settings.STATIC_MANIFEST, settings.STATIC_ROOT = True, tmp_path
+        (tmp_path / "staticfiles.json").write_text("{}")
         assert statuses(checks.check_settings()) == {"pass"}
+
+    def test_static_files_from_the_apps_warn_in_production_and_a_missing_manifest_fails(
+        self, settings, tmp_path
+    ):
+        settings.DEBUG, settings.STATIC_MANIFEST = False, False
+        assert statuses(checks.check_settings(), "static files") == {"warn"}
+        settings.STATIC_MANIFEST, settings.STATIC_ROOT = True, tmp_path
+        assert statuses(checks.check_settings(), "static files") == {"fail"}
+        settings.DEBUG, settings.STATIC_MANIFEST = True, False
+        assert statuses(checks.check_settings(), "static files") == {"pass"}
 
     def test_debug_outside_development_fails(self, settings):
         settings.DEBUG, settings.DJANGO_ENV = True, "production"
