@@ -85,8 +85,8 @@ MIDDLEWARE = [
     "observability.correlation.CorrelationIdMiddleware",
     "observability.logging.AccessLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on every response (django-csp; CONTENT_SECURITY_POLICY below).
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy on every response (django-csp for pages; pages/csp.py).
+    "pages.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Login attempts beyond LOGIN_CONCURRENCY per worker are turned away before any work.
     "accounts.gate.LoginGateMiddleware",

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads.models import Lead
+from tests.factories import LeadFactory
 
 
 @pytest.mark.django_db
@@ -51,3 +52,45 @@ def test_postgres_holds_the_partial_expression_index(lead):
     assert "UNIQUE" in definition
     assert "lower((email)::text)" in definition
     assert "WHERE (deleted_at IS NULL)" in definition
+
+
+class TestLoadingFromTheDatabase:
+    """Lead.from_db skips Model.__init__ for whole rows; the instance is Django's own."""
+
+    def test_a_loaded_lead_equals_what_django_would_make(self, db):
+        from django.db.models import Model
+
+        lead = LeadFactory(notes="n", score=12)
+        fields = Lead._meta.concrete_fields
+        loaded = Lead.objects.get(pk=lead.pk)
+        row = [getattr(loaded, field.attname) for field in fields]
+        django_way = Model.from_db.__func__(Lead, "default", [f.attname for f in fields], row)
+        assert type(loaded) is Lead
+        assert loaded.__dict__.keys() - {"_state"} == django_way.__dict__.keys() - {"_state"}
+        assert {f.attname: getattr(loaded, f.attname) for f in fields} == {
+            f.attname: getattr(django_way, f.attname) for f in fields
+        }
+        assert (loaded._state.adding, loaded._state.db) == (False, "default")
+        assert loaded.get_deferred_fields() == set()
+        loaded.notes = "changed"
+        loaded.save(update_fields=["notes"])  # a loaded lead saves as an UPDATE
+        assert Lead.objects.get(pk=lead.pk).notes == "changed"
+
+    def test_partial_rows_and_init_listeners_take_djangos_way(self, db):
+        from django.db.models.signals import post_init
+
+        lead = LeadFactory(email="deferred@example.com")
+        partial = Lead.objects.only("id", "first_name").get(pk=lead.pk)
+        assert "email" in partial.get_deferred_fields()
+        assert partial.email == "deferred@example.com"  # loaded on first access
+        seen = []
+
+        def listener(sender, instance, **kwargs):
+            seen.append(instance)
+
+        post_init.connect(listener, sender=Lead)
+        try:
+            loaded = Lead.objects.get(pk=lead.pk)
+        finally:
+            post_init.disconnect(listener, sender=Lead)
+        assert seen == [loaded]

@@ -104,3 +104,25 @@ def test_report_only_sends_the_same_policy_under_the_report_only_header(client, 
     assert "Content-Security-Policy" not in response
     assert "default-src 'self'" in response["Content-Security-Policy-Report-Only"]
     assert "'nonce-" in response["Content-Security-Policy-Report-Only"]
+
+
+def test_responses_that_are_not_pages_allow_nothing_and_probes_get_no_policy(api_client):
+    response = api_client.get("/api/v1/leads/", secure=True)
+    assert response["Content-Type"] == "application/json"
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    problem = api_client.get("/api/v1/leads/not-a-uuid/", secure=True)
+    assert problem["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    for path in ("/health/ping", "/health/check", "/metrics"):
+        response = api_client.get(path, secure=True)
+        assert "Content-Security-Policy" not in response, path
+        assert "Content-Security-Policy-Report-Only" not in response, path
+
+
+def test_report_only_mode_covers_responses_that_are_not_pages(client, settings):
+    from pages.csp import ContentSecurityPolicyMiddleware
+
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = settings.CONTENT_SECURITY_POLICY
+    del settings.CONTENT_SECURITY_POLICY
+    middleware = ContentSecurityPolicyMiddleware(lambda request: None)
+    assert middleware.header == "Content-Security-Policy-Report-Only"
+    assert middleware.excluded == ("/health/", "/metrics")
