@@ -447,7 +447,6 @@ PROMETHEUS_LATENCY_BUCKETS = (
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0,
     float("inf"),
 )  # fmt: skip
-PROMETHEUS_EXPORT_MIGRATIONS = False  # /health/ready reports unapplied migrations
 
 # --- The bundled stack, for `manage.py check_observability --stack` -----------------------------
 

@@ -175,9 +175,5 @@ class Lead(models.Model):
         return lead
 
     @property
-    def is_deleted(self) -> bool:
-        return self.deleted_at is not None
-
-    @property
     def allowed_transitions(self) -> list[str]:
         return list(_SORTED_TRANSITIONS[self.status])

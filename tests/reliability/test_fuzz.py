@@ -46,9 +46,9 @@ MIN_TRACKED_LENGTH = 8
 
 
 class Secrets:
-    """What must never leave the process: the token, the seeded leads' personal data, and
-    e-mail addresses and phone numbers the fuzzer sent. (Not every string it generated: an
-    arbitrary "created_by" may well be a column name in a span's SQL.)"""
+    """What must never leave the process: the token, the personal data of the leads created for
+    the run, and e-mail addresses and phone numbers the fuzzer sent. (Not every string it
+    generated: an arbitrary "created_by" may well be a column name in a span's SQL.)"""
 
     def __init__(self, token: str):
         self.values = {token}
