@@ -1,7 +1,7 @@
 """The one settings module: every value comes from the environment, read once with typed readers.
 
-Production differs from development by environment values only. README.md's configuration
-table lists the variables.
+Production differs from development by environment values only. docs/configuration.md lists
+the variables.
 """
 
 import ipaddress
@@ -127,7 +127,7 @@ TEMPLATES = [
 # --- Database ----------------------------------------------------------------------------------
 # SQLite by default; PostgreSQL through DATABASE_URL=postgres://user:pass@host:5432/name.
 # On PostgreSQL each worker keeps a psycopg connection pool (Django's native "pool" option),
-# chosen over persistent connections by measurement (README, "Database connections").
+# chosen over persistent connections by measurement (docs/operations.md, "Database connections").
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DB_POOL_ENABLED = env.bool("DB_POOL_ENABLED", default=True)
@@ -139,10 +139,11 @@ if METRICS_ENABLED:
         .replace("django.db.backends.postgresql", "observability.db.postgresql")
         .replace("django.db.backends.", "django_prometheus.db.backends.")
     )
-# No wait on PostgreSQL is unbounded (README, "When the database fails"): connecting gives up
-# after DB_CONNECT_TIMEOUT (libpq counts whole seconds, at least 2), the server cancels a
-# statement after DB_STATEMENT_TIMEOUT, and the client gives up one second later when the
-# server cannot even do that (a stalled network or a hung server; intelliflow/database.py).
+# No wait on PostgreSQL is unbounded (docs/operations.md, "When the database fails"):
+# connecting gives up after DB_CONNECT_TIMEOUT (libpq counts whole seconds, at least 2), the
+# server cancels a statement after DB_STATEMENT_TIMEOUT, and the client gives up one second
+# later when the server cannot even do that (a stalled network or a hung server;
+# intelliflow/database.py).
 # 0 turns both statement bounds off, e.g. for a long migration; gunicorn's timeout remains.
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
 DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=5.0)

@@ -3,8 +3,9 @@
 - `ContextFilter` (on the handler) adds correlation_id, trace_id and span_id to every record,
   reading them from the request for `django.request` records written after the middleware
   stack has returned.
-- `JsonFormatter` writes the fixed log-line schema (README.md) plus the record's extras; a clashing
-  extra key never overwrites a schema field and never crashes the call (`SafeExtraLogger`).
+- `JsonFormatter` writes the fixed log-line schema (docs/observability.md) plus the record's
+  extras; a clashing extra key never overwrites a schema field and never crashes the call
+  (`SafeExtraLogger`).
   Messages, extras and exceptions pass through observability.scrubbing first.
 - `TextFormatter` is the same information on one readable line (LOG_FORMAT=text).
 - Either way one record is one line: a line break decoded from a URL (`%0D%0A`) or sent in a

@@ -1,5 +1,5 @@
 """The collector, Loki and Tempo configs, checked structurally: their binaries are not
-available here, so nothing runs them in CI (the README says so)."""
+available here, so nothing runs them in CI (docs/operations.md says so)."""
 
 import re
 
