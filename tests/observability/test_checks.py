@@ -174,7 +174,7 @@ class TestTracing:
     def test_a_missing_django_instrumentation_warns(self, settings, monkeypatch):
         settings.OTEL_ENABLED = True
         monkeypatch.setattr(
-            checks,
+            checks.tracing,
             "active_instrumentations",
             lambda: {
                 "opentelemetry.instrumentation.django": False,

@@ -1,6 +1,6 @@
 """Who may do what, endpoint by endpoint, as tables; and CSRF on session-authenticated writes.
 
-Decision (README, "Authorization"): leads are the team's shared pool. Every active, authenticated
+Decision (docs/http-api.md, "Auth"): leads are the team's shared pool. Every active, authenticated
 user may read and work every lead, whoever owns it; `owner` is an assignment (a filter, a column
 in the admin), not an access boundary. Unassigned leads (imports, web forms) must stay visible to
 be picked up, and the contract has always allowed it. So "owner" and "user" rows are identical
@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from leads.models import Lead
 from tests.factories import LeadFactory, UserFactory
-from tests.leads.test_api import assert_problem, new_lead
+from tests.leads.api import assert_problem, new_lead
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from idempotency.models import IdempotencyKey
 from leads.models import Lead
 from tests.factories import UserFactory
-from tests.leads.test_api import assert_problem, new_lead
+from tests.leads.api import assert_problem, new_lead
 
 pytestmark = pytest.mark.django_db
 

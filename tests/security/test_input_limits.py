@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.authtoken.models import Token
 
 from leads.models import Lead
-from tests.leads.test_api import assert_problem, new_lead
+from tests.leads.api import assert_problem, new_lead
 from tests.servers import free_port, gunicorn, migrated_database_url, server_env
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from tests.leads.test_api import new_lead
+from tests.leads.api import new_lead
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,134 @@
+"""Tracing findings: OTEL_ENABLED, the sampler, the active instrumentations, a second
+PostgreSQL driver, and whether the OTLP exporter's endpoint can be reached."""
+
+import os
+
+from django.conf import settings
+
+from observability.checks.base import FAIL, PASS, WARN, Finding, production, tcp_reachable
+
+
+def sampler_description() -> tuple[str, float]:
+    name = os.environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on").strip().lower()
+    ratio = 1.0
+    if "traceidratio" in name:
+        try:
+            ratio = float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))
+        except ValueError:
+            ratio = 1.0
+    elif name in {"always_off", "parentbased_always_off"}:
+        ratio = 0.0
+    return name, ratio
+
+
+def active_instrumentations() -> dict[str, bool]:
+    """Each instrumentation we rely on, by its scope name (the name its spans carry)."""
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
+
+    instrumentors = {
+        "opentelemetry.instrumentation.django": DjangoInstrumentor(),
+        "opentelemetry.instrumentation.psycopg": PsycopgInstrumentor(),
+    }
+    return {scope: i.is_instrumented_by_opentelemetry for scope, i in instrumentors.items()}
+
+
+def check_instrumentations() -> list[Finding]:
+    active = active_instrumentations()
+    found = [
+        Finding("tracing", "instrumentation", PASS, ", ".join(s for s, on in active.items() if on))
+    ] if any(active.values()) else []  # fmt: skip
+    if not active["opentelemetry.instrumentation.django"]:
+        found.append(
+            Finding(
+                "tracing",
+                "django instrumentation",
+                WARN,
+                "opentelemetry-instrumentation-django is not active: no server spans",
+                "Start through intelliflow.wsgi/asgi or manage.py (they call "
+                "tracing.setup_for_process()), or check OTEL_PYTHON_DJANGO_INSTRUMENT.",
+            )
+        )
+    if not active["opentelemetry.instrumentation.psycopg"]:
+        found.append(
+            Finding(
+                "tracing",
+                "psycopg instrumentation",
+                WARN,
+                "opentelemetry-instrumentation-psycopg is not active: no query spans",
+                "Start through intelliflow.wsgi/asgi or manage.py.",
+            )
+        )
+    return found
+
+
+def check_tracing() -> list[Finding]:
+    if not settings.OTEL_ENABLED:
+        status = WARN if production() else PASS
+        return [
+            Finding(
+                "tracing",
+                "enabled",
+                status,
+                "tracing is off (OTEL_ENABLED)",
+                "Set OTEL_ENABLED=true and OTEL_EXPORTER_OTLP_ENDPOINT.",
+            )
+        ]
+    found = [Finding("tracing", "enabled", PASS, "on")]
+    name, ratio = sampler_description()
+    if production() and ratio >= 1.0:
+        found.append(
+            Finding(
+                "tracing",
+                "sampler",
+                WARN,
+                f"{name}: every trace sampled",
+                "In production use parentbased_traceidratio with e.g. 0.1.",
+            )
+        )
+    else:
+        found.append(Finding("tracing", "sampler", PASS, f"{name} ({ratio:.0%})"))
+    found += check_instrumentations()
+    try:
+        import psycopg2  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        found.append(
+            Finding(
+                "tracing",
+                "driver",
+                WARN,
+                "psycopg2 is installed as well",
+                "Django uses psycopg 3 here; remove psycopg2 to avoid confusion.",
+            )
+        )
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    kind = os.environ.get("OTEL_TRACES_EXPORTER", "otlp" if endpoint else "none")
+    if kind == "otlp" and endpoint:
+        problem = tcp_reachable(endpoint)
+        if problem:
+            found.append(
+                Finding(
+                    "tracing",
+                    "exporter",
+                    FAIL,
+                    f"OTLP endpoint: {problem}",
+                    "Start the collector or fix OTEL_EXPORTER_OTLP_ENDPOINT.",
+                )
+            )
+        else:
+            found.append(Finding("tracing", "exporter", PASS, f"otlp → {endpoint} reachable"))
+    else:
+        found.append(
+            Finding(
+                "tracing",
+                "exporter",
+                WARN if production() else PASS,
+                f"{kind}: spans are not sent anywhere",
+                "Set OTEL_EXPORTER_OTLP_ENDPOINT to the collector.",
+            )
+        )
+    return found
