@@ -9,8 +9,10 @@ PORT ?= 8000
 # Where `make test` looks for PostgreSQL when DATABASE_URL is not set.
 PG_FALLBACK_URL ?= postgres://postgres@127.0.0.1:5432/intelliflow
 PYTEST_ARGS ?=
+# Processes `make test-fast` runs the tests in (pytest-xdist): one per core by default.
+TEST_WORKERS ?= auto
 
-.PHONY: run test test-browser lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads bench-hostile bench-floor \
+.PHONY: run test test-fast test-browser lint format migrate demo-data shell check-observability bench bench-db bench-health bench-threads bench-hostile bench-floor \
 	bench-metrics bench-instructions fuzz soak clean
 
 $(BIN)/python:
@@ -70,6 +72,17 @@ else echo "make $@: browser tests SKIPPED, no Chromium at $$chromium"; fi
 test: lint
 	@$(TEST_PREAMBLE); \
 	DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest $(PYTEST_ARGS)
+
+# The unit tests alone, for the edit-test loop and the pre-push hook (.pre-commit-config.yaml),
+# in under half a minute: every test but those marked `slow`, so no gunicorn, no socket server,
+# no subprocess (settings loads, manage.py, promtool), no fuzzer, no browser. tests/conftest.py
+# marks as slow tests/reliability, tests/browser, tests/monitoring, tests/deploy and every test
+# elsewhere that reaches one of those; `make test` runs them all. No lint either (pre-commit
+# runs ruff on commit). On SQLite unless DATABASE_URL is set: no probe for a local PostgreSQL,
+# and the PostgreSQL-only tests are skipped and listed loudly.
+test-fast: $(VENV)/.dev-installed
+	@echo "make $@: database is $${DATABASE_URL:-SQLite (DATABASE_URL not set)}"; \
+	DJANGO_SECRET_KEY=test-only-secret-key $(BIN)/pytest -m "not slow" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The browser tests alone: gunicorn with production settings and collected static files, driven
 # by headless Chromium; screenshots in BROWSER_SCREENSHOTS (default build/browser-screenshots/).

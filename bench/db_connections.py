@@ -11,7 +11,7 @@ drives the lead list (50 per page) and a lead retrieve with 4 connections.
 import argparse
 import json
 
-from bench import harness
+from bench import harness, wrk
 
 CONFIGURATIONS = {
     "pool": {"DB_POOL_ENABLED": "true"},
@@ -41,8 +41,8 @@ def main() -> None:
         for name in order:
             with harness.serve(CONFIGURATIONS[name], ready_path="/api/schema/") as server:
                 for endpoint, path in endpoints.items():
-                    harness.load(server, path, seconds=2, headers=headers)  # warm-up
-                    sample = harness.load(server, path, seconds=args.seconds, headers=headers)
+                    wrk.load(server, path, seconds=2, headers=headers)  # warm-up
+                    sample = wrk.load(server, path, seconds=args.seconds, headers=headers)
                     samples[(name, endpoint)].append(sample)
                     print(f"round {round_number + 1} {name:12} {endpoint:15} {sample}", flush=True)
 

@@ -20,7 +20,7 @@ Medians (and the spread) over rounds are printed. The ratio, not the millisecond
 figure: both sides share the machine's moment.
 
 `--before REV` also measures an earlier commit in the same run: its tree is checked out in a
-temporary git worktree (harness.worktree(), this venv) and its own bench.floor runs there in a
+temporary git worktree (bench/worktree.py, this venv) and its own bench.floor runs there in a
 subprocess, endpoint by endpoint, right before this tree's run of the same endpoint; both
 tables are printed, with this tree's ratio over REV's. REV may also be the directory of another
 checkout (e.g. uncommitted work set aside), which must have its own .venv (a symlink will do).
@@ -45,7 +45,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench import harness
+from bench import harness, worktree
 
 OFF = {
     "METRICS_ENABLED": "false",
@@ -304,7 +304,7 @@ def main() -> None:
         if args.before and os.path.isdir(args.before):  # another checkout, as it is
             tree = Path(args.before)
         elif args.before:
-            tree = stack.enter_context(harness.worktree(args.before))
+            tree = stack.enter_context(worktree.worktree(args.before))
             (tree / ".venv").symlink_to(harness.ROOT / ".venv")  # its harness runs this venv
         with psycopg.connect(harness.BENCH_DATABASE_URL, autocommit=True) as raw:
             cursor = raw.cursor()

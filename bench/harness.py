@@ -1,4 +1,5 @@
-"""Benchmark plumbing: a PostgreSQL bench database, gunicorn under test, wrk as the load.
+"""Benchmark plumbing: a PostgreSQL bench database, gunicorn under test (started the way the
+tests start it, tests/servers.py), wrk as the load (bench/wrk.py).
 
 Configurations are compared side by side in one run, interleaved A/B/A/B, and reported as
 medians and pair-by-pair ratios, never as absolute timings taken alone. Server CPU per
@@ -10,22 +11,20 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.wrk import Sample, load
+from tests.servers import gunicorn
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 BENCH_DATABASE_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/intelliflow_bench"
 )
@@ -133,115 +132,37 @@ def serve(
     max_requests: int = 0,
     source: Path = ROOT,
 ) -> Iterator[Server]:
-    """gunicorn with the project's config, `workers` workers (GUNICORN_THREADS in `env`
-    for threads), no recycling unless `max_requests` (then with 20 % jitter); `app` replaces
-    the WSGI application, e.g. the bare hello-world ceiling. `source` is the checkout served
-    (its gunicorn.conf.py, which puts its own directory first on sys.path, and its code), e.g.
-    an earlier commit's worktree(); the venv's binaries are always this checkout's."""
-    process = subprocess.Popen(
-        [
-            GUNICORN,
-            "-c",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--max-requests",
-            str(max_requests),
-            "--max-requests-jitter",
-            str(max_requests // 5),
-            "--log-level",
-            "warning",
-            *([app] if app else []),
-        ],
-        cwd=source,
-        env={**os.environ, **BASE_ENV, **env},
-        stdout=subprocess.DEVNULL,
+    """gunicorn with the project's config, started by tests/servers.py gunicorn() as in the
+    tests, `workers` workers (GUNICORN_THREADS in `env` for threads), no recycling unless
+    `max_requests` (then with 20 % jitter); `app` replaces the WSGI application, e.g. the bare
+    hello-world ceiling. `source` is the checkout served (its gunicorn.conf.py, which puts its
+    own directory first on sys.path, and its code), e.g. an earlier commit's worktree
+    (bench/worktree.py); the venv's binaries are always this checkout's. Its stdout is
+    discarded, its stderr is ours; SIGTERM stops it. Yields once every worker is up."""
+    options = [
+        "--max-requests",
+        str(max_requests),
+        "--max-requests-jitter",
+        str(max_requests // 5),
+        "--log-level",
+        "warning",
+        *([app] if app else []),
+    ]
+    with gunicorn(
+        {**os.environ, **BASE_ENV, **env},
+        port,
+        workers=workers,
+        ready_path=ready_path,
+        args=options,
+        source=source,
         stderr=sys.stderr,
-        start_new_session=True,
-    )
-    server = Server(process, port)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not come up") from None
-                time.sleep(0.2)
+        stop_signal=signal.SIGTERM,
+        stop_timeout=30,
+    ) as process:
+        server = Server(process, port)
         while len(server.worker_pids()) < workers:
             time.sleep(0.1)
         yield server
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-@dataclass
-class Sample:
-    rps: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
-    cpu_ms_per_request: float
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _latency_ms(text: str, percentile: str) -> float:
-    value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M).groups()
-    return float(value) * _UNITS[unit]
-
-
-def load(
-    server: Server,
-    path: str,
-    *,
-    seconds: int,
-    connections: int = 4,
-    headers: dict | None = None,
-    script: Path | None = None,
-) -> Sample:
-    """Drive `path` with wrk (2 threads on loopback) and read its latency percentiles."""
-    header_args = [
-        arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")
-    ]
-    # wrk prints 50/75/90/99 by default; a tiny Lua report adds the 95th.
-    script = script or ROOT / "bench" / "percentiles.lua"
-    cpu_before = server.cpu_seconds()
-    result = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--latency",
-            "-s",
-            str(script),
-            *header_args,
-            f"http://127.0.0.1:{server.port}{path}",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    cpu = server.cpu_seconds() - cpu_before
-    out = result.stdout
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise RuntimeError(f"{path}: {errors.group(1)} error responses\n{out}")
-    return Sample(
-        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        p50_ms=_latency_ms(out, "50"),
-        p95_ms=float(re.search(r"^p95_ms ([\d.]+)$", out, re.M).group(1)),
-        p99_ms=_latency_ms(out, "99"),
-        cpu_ms_per_request=cpu * 1000 / requests,
-    )
 
 
 def median(samples: list[Sample], field: str) -> float:
@@ -440,64 +361,3 @@ def per_round(report: dict, config: str, endpoint: str) -> list[dict]:
         if run["config"] == config and run["endpoint"] == endpoint
     ]
     return sorted(runs, key=lambda run: run["round"])
-
-
-WORKTREE_PREFIX = "intelliflow-bench-"
-
-
-def _git(*args: str) -> str:
-    result = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
-    if result.returncode:
-        raise RuntimeError(f"git {' '.join(args)}: {result.stderr.strip()}")
-    return result.stdout.strip()
-
-
-def _remove_worktree(path: Path) -> None:
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)],
-        capture_output=True,
-        check=False,
-    )
-    shutil.rmtree(path, ignore_errors=True)  # when not (or no longer) a registered worktree
-
-
-def _remove_stale_worktrees() -> None:
-    """Worktrees an earlier run left behind when it was killed outright (SIGKILL): ours by
-    their directory's name, `<prefix><rev>-<pid>-...`, and their run's process gone."""
-    listing = _git("worktree", "list", "--porcelain")
-    for line in listing.splitlines():
-        if not line.startswith("worktree "):
-            continue
-        path = Path(line.removeprefix("worktree "))
-        match = re.fullmatch(rf"{WORKTREE_PREFIX}\w+-(\d+)-\w+", path.name)
-        if not match or Path(f"/proc/{match.group(1)}").exists():
-            continue
-        print(f"removing stale bench worktree {path}", file=sys.stderr)
-        _remove_worktree(path)
-
-
-def _raise_on_sigterm(signum, frame):
-    raise SystemExit(128 + signum)
-
-
-@contextlib.contextmanager
-def worktree(revision: str) -> Iterator[Path]:
-    """A detached git worktree of `revision` in a temporary directory, removed on the way out:
-    on return, an exception, Ctrl-C, SIGTERM or SIGHUP (turned into SystemExit while it
-    exists, so the servers it serves are stopped first by their own `finally`). One left by a
-    run killed with SIGKILL is removed by the next run. The commit must run with this venv."""
-    commit = _git("rev-parse", "--verify", f"{revision}^{{commit}}")
-    short = commit[:10]
-    _remove_stale_worktrees()
-    path = Path(tempfile.mkdtemp(prefix=f"{WORKTREE_PREFIX}{short}-{os.getpid()}-"))
-    handlers = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            handlers[signum] = signal.signal(signum, _raise_on_sigterm)
-    try:
-        _git("worktree", "add", "--detach", str(path), commit)
-        yield path
-    finally:
-        _remove_worktree(path)
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)

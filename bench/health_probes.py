@@ -10,7 +10,7 @@ warm-up; rounds restart gunicorn and rotate the order; medians over rounds are r
 import argparse
 import json
 
-from bench import harness
+from bench import harness, wrk
 
 PROBES = ["/health/ping", "/health/alive", "/health/ready", "/health/check"]
 TARGETS_P99_MS = {"/health/ping": 5, "/health/ready": 25, "/health/check": 25}
@@ -30,10 +30,8 @@ def main() -> None:
         order = PROBES[shift:] + PROBES[:shift]
         with harness.serve({}, ready_path="/health/ping") as server:
             for probe in order:
-                harness.load(server, probe, seconds=2, connections=args.connections)  # warm-up
-                sample = harness.load(
-                    server, probe, seconds=args.seconds, connections=args.connections
-                )
+                wrk.load(server, probe, seconds=2, connections=args.connections)  # warm-up
+                sample = wrk.load(server, probe, seconds=args.seconds, connections=args.connections)
                 samples[probe].append(sample)
                 print(f"round {round_number + 1} {probe:15} {sample}", flush=True)
 

@@ -270,7 +270,7 @@ def probe_during(scenario: Scenario, host: str, port: int, seconds: float) -> di
 
 
 def main() -> None:
-    from bench import harness
+    from bench import harness, worktree
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8)
@@ -289,7 +289,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         configs = {"this tree": harness.ROOT}
         if args.before:
-            earlier = stack.enter_context(harness.worktree(args.before))
+            earlier = stack.enter_context(worktree.worktree(args.before))
             configs = {f"before ({args.before})": earlier, **configs}
         servers = {
             name: stack.enter_context(

@@ -18,7 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import harness, observability
+from bench import harness, observability, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_HEADER = {"Authorization": "Bearer bench-token"}
@@ -60,7 +60,7 @@ def main() -> None:
             # Warm-up on every endpoint of the soak, so the start scrape already holds the
             # series the soak's traffic makes: what is compared is the recycling, not new labels.
             for path, script in rounds:
-                harness.load(server, path, seconds=2, headers=api, script=script)
+                wrk.load(server, path, seconds=2, headers=api, script=script)
             scrape_times(server.port, 10)  # both workers' first scrapes import code
             start = scrape_times(server.port, args.scrapes)
             files_start = len(list(Path(directory).glob("*.db")))
@@ -69,7 +69,7 @@ def main() -> None:
             while time.monotonic() < deadline:
                 for path, script in rounds:
                     seconds = max(1, min(5, int(deadline - time.monotonic())))
-                    sample = harness.load(server, path, seconds=seconds, headers=api, script=script)
+                    sample = wrk.load(server, path, seconds=seconds, headers=api, script=script)
                     served += int(sample.rps * seconds)
             end = scrape_times(server.port, args.scrapes)
             files_end = len(list(Path(directory).glob("*.db")))

@@ -31,7 +31,7 @@ import threading
 import zlib
 from pathlib import Path
 
-from bench import harness
+from bench import harness, worktree
 
 ROOT = Path(__file__).resolve().parent.parent
 CREATE_SCRIPT = ROOT / "bench" / "create_lead.lua"
@@ -198,7 +198,7 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         if args.before:
             # The same environment for the old code: variables it does not know it ignores.
-            source = stack.enter_context(harness.worktree(args.before))
+            source = stack.enter_context(worktree.worktree(args.before))
             suffix = f"@{args.before}"
             trees[f"before {args.before}"] = suffix
             safe = re.sub(r"[^\w.~^-]", "_", args.before)  # e.g. origin/main

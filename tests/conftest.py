@@ -1,8 +1,12 @@
-"""Shared fixtures, and the PostgreSQL policy: skip PostgreSQL-only tests loudly, or refuse."""
+"""Shared fixtures, the PostgreSQL policy (skip PostgreSQL-only tests loudly, or refuse), and
+the `slow` marker that `make test-fast` leaves out."""
 
+import inspect
 import os
 import subprocess
 import sys
+import types
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -10,8 +14,24 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from health.checks import probe_connections
+from tests import servers
 from tests.factories import LeadFactory, UserFactory
 from tests.servers import ROOT, server_env
+
+TESTS = Path(__file__).resolve().parent
+# Every test in these directories is slow: gunicorn under faults and load and fuzzers
+# (reliability), Chromium (browser), promtool, amtool and a live Prometheus (monitoring),
+# gunicorn and Kubernetes schemas (deploy).
+SLOW_DIRECTORIES = ("browser", "deploy", "monitoring", "reliability")
+# Elsewhere a test is slow when it, a helper it calls or a fixture it uses reaches one of
+# these: a child process (a settings load, manage.py, promtool, gunicorn) or a socket server.
+STARTS_PROCESSES = (subprocess, servers.gunicorn, servers.serving)
+# Slow without starting anything: node id prefixes, each with why.
+SLOW_TESTS = (
+    # waits out the checks' timeouts against three listeners that never answer (2 s)
+    "tests/observability/test_checks.py::TestCommand::"
+    "test_bounded_in_time_with_every_endpoint_unreachable",
+)
 
 
 def on_postgres() -> bool:
@@ -25,7 +45,68 @@ def pytest_configure(config):
         )
 
 
+def _code_names(code: types.CodeType):
+    """The global and attribute names `code` uses, with its nested functions' and
+    comprehensions'."""
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _code_names(constant)
+
+
+def _process_starter(function, cls=None, seen=None) -> str | None:
+    """How `function` reaches one of STARTS_PROCESSES ("helper -> subprocess"), by naming it
+    itself or through the suite's own functions it names (helpers, context managers,
+    `module.helper`, `self.helper`); None when it does not."""
+    seen = set() if seen is None else seen
+    inner = getattr(getattr(function, "hypothesis", None), "inner_test", None)
+    function = inspect.unwrap(getattr(inner or function, "__func__", inner or function))
+    code = getattr(function, "__code__", None)
+    if code is None or code in seen:
+        return None
+    seen.add(code)
+    names = set(_code_names(code))
+    modules = [function.__globals__.get(name) for name in names]
+    modules = [module for module in modules if isinstance(module, types.ModuleType)]
+    scopes = [function.__globals__, *map(vars, modules), *([vars(cls)] if cls else [])]
+    for name in sorted(names):
+        for scope in scopes:
+            value = scope.get(name)
+            if value is None:
+                continue
+            if any(value is starter for starter in STARTS_PROCESSES):
+                return name
+            value = getattr(value, "__func__", value)  # a method named through its class
+            if inspect.isfunction(value) and value.__module__.startswith("tests."):
+                via = _process_starter(value, cls, seen)
+                if via:
+                    return f"{name} -> {via}"
+    return None
+
+
+def slow_reason(item: pytest.Item) -> str | None:
+    """Why `item` is slow (see SLOW_DIRECTORIES, STARTS_PROCESSES and SLOW_TESTS), or None."""
+    if Path(item.path).relative_to(TESTS).parts[0] in SLOW_DIRECTORIES:
+        return "in a slow directory"
+    if item.nodeid.startswith(SLOW_TESTS):
+        return "listed in SLOW_TESTS"
+    function = getattr(item, "function", None)
+    if function is None:
+        return None
+    fixtures = [definitions[-1].func for definitions in item._fixtureinfo.name2fixturedefs.values()]
+    for candidate in [function, *fixtures]:
+        if getattr(candidate, "__module__", "").startswith("tests."):
+            via = _process_starter(candidate, getattr(item, "cls", None))
+            if via:
+                return f"{candidate.__name__} -> {via}"
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        reason = slow_reason(item)
+        if reason:
+            item.add_marker(pytest.mark.slow(reason=reason))
     if on_postgres():
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://...")
@@ -34,32 +115,24 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def pytest_terminal_summary(terminalreporter):
-    # Browser tests without Chromium (tests/browser/conftest.py), as loudly as PostgreSQL's.
-    no_browser = [
-        report.nodeid
-        for report in terminalreporter.stats.get("skipped", [])
-        if "needs Chromium" in str(report.longrepr)
-    ]
-    if no_browser:
-        terminalreporter.write_sep(
-            "!", f"{len(no_browser)} browser tests SKIPPED (no Chromium)", red=True
-        )
-        for nodeid in no_browser:
-            terminalreporter.write_line(f"  skipped: {nodeid}", red=True)
-    if on_postgres():
-        return
+def _report_skips(terminalreporter, reason: str, headline: str) -> None:
+    """List, in red, the tests skipped for `reason`, so a missing peer is never quiet."""
     skipped = [
         report.nodeid
         for report in terminalreporter.stats.get("skipped", [])
-        if "needs PostgreSQL" in str(report.longrepr)
+        if reason in str(report.longrepr)
     ]
     if skipped:
-        terminalreporter.write_sep(
-            "!", f"{len(skipped)} PostgreSQL tests SKIPPED (SQLite run)", red=True
-        )
+        terminalreporter.write_sep("!", f"{len(skipped)} {headline}", red=True)
         for nodeid in skipped:
             terminalreporter.write_line(f"  skipped: {nodeid}", red=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    # Browser tests without Chromium (tests/browser/conftest.py), as loudly as PostgreSQL's.
+    _report_skips(terminalreporter, "needs Chromium", "browser tests SKIPPED (no Chromium)")
+    if not on_postgres():
+        _report_skips(terminalreporter, "needs PostgreSQL", "PostgreSQL tests SKIPPED (SQLite run)")
 
 
 @pytest.fixture
@@ -133,3 +206,16 @@ def collected_static(tmp_path_factory):
     )  # fmt: skip
     assert collected.returncode == 0, collected.stdout + collected.stderr
     return root, env
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings_xdist_suffix(request):
+    """pytest-django's, which only knows SQLite by Django's own engine name and so gives the
+    in-memory test database of django-prometheus' SQLite engine a file name per xdist worker
+    (`make test-fast` runs workers): each worker's PostgreSQL test database gets its suffix,
+    SQLite's stays in memory, one per process."""
+    worker = getattr(request.config, "workerinput", {}).get("workerid")
+    database = settings.DATABASES["default"]
+    if worker and not database["ENGINE"].endswith(".sqlite3"):
+        test = database.setdefault("TEST", {})
+        test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{worker}"

@@ -1,4 +1,7 @@
-"""Real processes for tests: gunicorn serving the project, free ports, plain HTTP calls."""
+"""Real processes for tests: gunicorn serving the project, free ports, plain HTTP calls.
+
+The benchmarks start gunicorn here too (bench/harness.py), and run on the runtime requirements
+alone: this module imports nothing but the standard library."""
 
 import http.server
 import os
@@ -9,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -87,11 +91,23 @@ def gunicorn(
     workers: int = 2,
     ready_path: str = "/health/ping",
     output: Path | None = None,
+    args: Sequence[str] = (),
+    source: Path = ROOT,
+    stderr=subprocess.STDOUT,
+    stop_signal: int = signal.SIGKILL,
+    stop_timeout: float = 15,
 ):
-    """gunicorn with the project's gunicorn.conf.py, up and answering `ready_path`.
+    """gunicorn with the project's gunicorn.conf.py, up and answering `ready_path`; yields its
+    Popen. The one place the tests and the benchmarks (bench/harness.py serve()) start it.
 
-    `output`: a file that gets the server's stdout and stderr (the app's JSON log lines and
-    gunicorn's own); discarded by default."""
+    Run with exactly `env`, in a session of its own, bound to 127.0.0.1:`port`, with `workers`
+    workers and then `args` (more options, an application to serve instead). `source`: the
+    checkout served, its gunicorn.conf.py and code (an earlier commit's worktree, say); the
+    gunicorn binary is always this checkout's venv's. `output`: a file that gets the server's
+    stdout and stderr (the app's JSON log lines and gunicorn's own); discarded by default, or
+    stderr alone goes where `stderr` says. Up means a GET of `ready_path` succeeded (urlopen: no
+    error status) within 30 s; else RuntimeError. On the way out the whole process group gets
+    `stop_signal` (while the master still runs); the master is waited for `stop_timeout` s."""
     sink = open(output, "ab") if output is not None else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [
@@ -102,11 +118,12 @@ def gunicorn(
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            *args,
         ],
-        cwd=ROOT,
+        cwd=source,
         env=env,
         stdout=sink,
-        stderr=subprocess.STDOUT,
+        stderr=stderr,
         start_new_session=True,
     )
     if output is not None:
@@ -118,14 +135,18 @@ def gunicorn(
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=2)
                 break
             except OSError:
-                assert process.poll() is None, "gunicorn exited"
-                assert time.monotonic() < deadline, "gunicorn did not answer"
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"gunicorn exited ({process.returncode}) before {ready_path} answered"
+                    ) from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not answer {ready_path} in 30 s") from None
                 time.sleep(0.2)
         yield process
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
+            os.killpg(process.pid, stop_signal)
+            process.wait(timeout=stop_timeout)
 
 
 def migrated_database_url() -> str:
