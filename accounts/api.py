@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.lockout import LockedOut, quiet, retry_after_seconds
-from intelliflow.schema import ValidationProblemSerializer, problem_response
+from common.schema import ValidationProblemSerializer, problem_response
 
 User = get_user_model()
 

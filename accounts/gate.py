@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from accounts import metrics
 from accounts.lockout import quiet
-from intelliflow.problems import problem_json_response
+from common.problems import problem_json_response
 
 RETRY_AFTER_SECONDS = 1
 DETAIL = "Too many logins are being checked at this moment; retry in a second."

@@ -19,8 +19,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from rest_framework import exceptions
 
-from intelliflow.problems import problem_json_response
-from observability.compat import mark_response_logged
+from common.compat import mark_response_logged
+from common.problems import problem_json_response
 
 DETAIL = "Too many failed logins from this address or for this username."
 

@@ -22,8 +22,8 @@ from django.db.migrations.loader import MigrationLoader
 from health_check import HealthCheck
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 
+from common.database import bounded_connection_class
 from health import draining
-from intelliflow.database import bounded_connection_class
 
 PROCESS_STARTED = time.time()  # module import happens as the worker loads the app
 # libpq counts connect_timeout in whole seconds and treats anything under 2 as 2.

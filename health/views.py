@@ -14,6 +14,8 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from common import compat
+from common.problems import problem_json_response, read_only
 from health import checks, presentation, stats
 from health.reporting import (
     HEALTH_CONTENT_TYPE,
@@ -24,8 +26,6 @@ from health.reporting import (
     run_one,
     service_fields,
 )
-from intelliflow.problems import problem_json_response, read_only
-from observability import compat
 from observability.correlation import get_correlation_id
 
 logger = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from rest_framework.response import Response
 
+from common.problems import ApplicationError, ConflictError
 from idempotency import services
-from intelliflow.problems import ApplicationError, ConflictError
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -130,5 +130,5 @@ def idempotent(view_method):
                 ) from None
         return response
 
-    wrapper.idempotent = True  # read by intelliflow.schema to document the header
+    wrapper.idempotent = True  # read by common.schema to document the header
     return wrapper

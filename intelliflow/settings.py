@@ -60,7 +60,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "intelliflow",
     "pages",
     "csp",
     "observability.apps.ObservabilityConfig",
@@ -99,7 +98,7 @@ MIDDLEWARE = [
     # Turns a login that django-axes refused or locked out into its lockout page (429).
     "axes.middleware.AxesMiddleware",
     # Last but one: a view's lost database becomes a 503 after the exception has been counted.
-    "intelliflow.problems.DatabaseUnavailableMiddleware",
+    "common.problems.DatabaseUnavailableMiddleware",
     "observability.metrics.PrometheusAfterMiddleware",
 ]
 if not METRICS_ENABLED:
@@ -118,7 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "intelliflow.context_processors.version",
+                "pages.context_processors.version",
             ],
         },
     },
@@ -143,12 +142,12 @@ if METRICS_ENABLED:
 # connecting gives up after DB_CONNECT_TIMEOUT (libpq counts whole seconds, at least 2), the
 # server cancels a statement after DB_STATEMENT_TIMEOUT, and the client gives up one second
 # later when the server cannot even do that (a stalled network or a hung server;
-# intelliflow/database.py).
+# common/database.py).
 # 0 turns both statement bounds off, e.g. for a long migration; gunicorn's timeout remains.
 DB_CONNECT_TIMEOUT = env.int("DB_CONNECT_TIMEOUT", default=3)
 DB_STATEMENT_TIMEOUT = env.float("DB_STATEMENT_TIMEOUT", default=5.0)
 if DATABASES["default"]["ENGINE"].endswith(".postgresql"):
-    from intelliflow.database import bounded_connection_class
+    from common.database import bounded_connection_class
 
     db_options = DATABASES["default"].setdefault("OPTIONS", {})
     db_options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
@@ -291,7 +290,7 @@ LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=5 * 1024 * 1024
 # Problem "type" URIs (RFC 9457) are this prefix plus a slug such as "validation-error".
 PROBLEM_TYPE_BASE = env.str("PROBLEM_TYPE_BASE", default="https://intelliflow.example/problems/")
 # A CSRF refusal under /api/, /health or /metrics is a problem too; the admin keeps Django's page.
-CSRF_FAILURE_VIEW = "intelliflow.problems.csrf_failure"
+CSRF_FAILURE_VIEW = "common.problems.csrf_failure"
 # How long a successful create is remembered for its Idempotency-Key (idempotency/api.py).
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
@@ -311,13 +310,13 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "leads.api.filters.StableOrderingFilter",
     ],
-    # DRF's parsers, closing two gaps in their limits (intelliflow/parsers.py).
+    # DRF's parsers, closing two gaps in their limits (common/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "intelliflow.parsers.JSONParser",
+        "common.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "intelliflow.parsers.MultiPartParser",
+        "common.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "intelliflow.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.PageNumberPagination",
     "PAGE_SIZE": API_PAGE_SIZE,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.UserRateThrottle",
@@ -327,8 +326,8 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER_RATE", default="1000/minute"),
         "anon": env.str("API_THROTTLE_ANON_RATE", default="60/minute"),
     },
-    "EXCEPTION_HANDLER": "intelliflow.problems.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "intelliflow.schema.ProblemAutoSchema",
+    "EXCEPTION_HANDLER": "common.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.ProblemAutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.urls import converters, include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from common import problems
 from health import views as health_views
-from intelliflow import problems
 from observability.metrics import metrics_view
 from pages import views as pages_views
 
@@ -44,6 +44,6 @@ urlpatterns = [
     path("metrics/<anypath:path>", problems.not_found),
 ]
 
-handler400 = "intelliflow.problems.bad_request"
-handler404 = "intelliflow.problems.page_not_found"
-handler500 = "intelliflow.problems.server_error"
+handler400 = "common.problems.bad_request"
+handler404 = "common.problems.page_not_found"
+handler500 = "common.problems.server_error"

@@ -9,8 +9,8 @@ from django.core.handlers.wsgi import WSGIHandler
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
 django.setup(set_prefix=False)
 
+from common.wsgi import ChunkedRequestBody, NoBodyForHead  # noqa: E402
 from health.fastpath import PingFastPath  # noqa: E402 - needs settings
-from intelliflow.wsgi_middleware import ChunkedRequestBody, NoBodyForHead  # noqa: E402
 from observability import startup  # noqa: E402 - needs settings
 
 # Before the handler is built, so the tracing middleware is part of its chain.

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils.translation import ngettext
 
-from intelliflow.problems import ConflictError
+from common.problems import ConflictError
 from leads import selectors, services
 from leads.models import EDITABLE_FIELDS, Lead, LeadStatus
 

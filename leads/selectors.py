@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.db.models.functions import Lower
 
-from intelliflow.database import CompiledLookup
+from common.database import CompiledLookup
 from leads.models import Lead, LeadSource, LeadStatus
 
 
@@ -25,7 +25,7 @@ def _live_leads() -> QuerySet[Lead]:
     return Lead.objects.filter(deleted_at__isnull=True)
 
 
-# A live lead by id, compiled once (intelliflow.database.CompiledLookup): the API's detail
+# A live lead by id, compiled once (common.database.CompiledLookup): the API's detail
 # requests look leads up by id more than anything else.
 _live_lead_by_id = CompiledLookup(
     lambda lead_id: Lead.objects.filter(deleted_at__isnull=True, pk=lead_id).order_by(),

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from intelliflow.problems import ApplicationError, ConflictError
+from common.problems import ApplicationError, ConflictError
 from leads.models import (
     ALLOWED_TRANSITIONS,
     EDITABLE_FIELDS,

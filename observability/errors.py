@@ -51,7 +51,8 @@ from sentry_sdk.integrations.otlp import OTLPIntegration
 from sentry_sdk.integrations.threading import ThreadingIntegration
 from sentry_sdk.tracing_utils import Baggage
 
-from observability import compat, scrubbing
+from common import compat
+from observability import scrubbing
 from observability.correlation import correlation_id_var, get_correlation_id
 
 MIDDLEWARE = "observability.errors.SentryRequestMiddleware"

@@ -24,7 +24,8 @@ from opentelemetry.trace import format_span_id, format_trace_id
 from pythonjsonlogger import json as json_logging
 from pythonjsonlogger.core import RESERVED_ATTRS
 
-from observability import compat, scrubbing
+from common import compat
+from observability import scrubbing
 from observability.correlation import correlation_id_var
 
 SCHEMA_FIELDS = (

@@ -39,7 +39,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from intelliflow.problems import problem_json_response, read_only
+from common.problems import problem_json_response, read_only
 from observability import multiprocess
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

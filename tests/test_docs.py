@@ -21,6 +21,7 @@ README_MAX_BYTES = 12_288
 # deployment, so they are not here.
 APP_PACKAGES = (
     "intelliflow",
+    "common",
     "observability",
     "health",
     "accounts",

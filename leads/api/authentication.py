@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from intelliflow.database import CompiledLookup
+from common.database import CompiledLookup
 
 # What the code reads from an API caller: the id (created_by/updated_by, throttling, idempotency
 # keys, the access log's user.id, error reports), is_active (refused here when false), is_staff
@@ -16,7 +16,7 @@ USER_FIELDS = ("id", "is_active", "is_staff", "is_superuser")
 
 
 # The user holding a token, with USER_FIELDS only: one query joining the token to its user, as
-# DRF's select_related("user") does, compiled once (intelliflow.database.CompiledLookup).
+# DRF's select_related("user") does, compiled once (common.database.CompiledLookup).
 _user_by_token = CompiledLookup(
     lambda key: get_user_model().objects.filter(auth_token__key=key).only(*USER_FIELDS),
     Token._meta.get_field("key"),

@@ -17,10 +17,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.settings import api_settings
 
+from common import parsers as api_parsers
+from common.problems import PayloadTooLargeError
+from common.schema import ImportProblemSerializer, problem_response
 from idempotency.api import idempotent
-from intelliflow import parsers as api_parsers
-from intelliflow.problems import PayloadTooLargeError
-from intelliflow.schema import ImportProblemSerializer, problem_response
 from leads import csv_io, selectors, services
 from leads.api import renderers
 from leads.api.filters import LeadFilter

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from intelliflow.problems import ConflictError
+from common.problems import ConflictError
 from leads import services
 from leads.models import Lead, LeadStatus
 

@@ -7,7 +7,7 @@ contract as it was. Compared: every operation under /api/v1/leads/ as served by
 which error statuses it lists), the components those reference (transitively), and the
 security schemes the operations name.
 
-Not compared: the error responses' bodies and descriptions, which intelliflow.schema derives
+Not compared: the error responses' bodies and descriptions, which common.schema derives
 from the exception handler (shared with other endpoints and owned there), and any other path.
 
 To regenerate the golden copy after a deliberate change of the leads' contract:

@@ -5,7 +5,7 @@ import itertools
 import pytest
 from django.core.exceptions import ValidationError
 
-from intelliflow.problems import ConflictError
+from common.problems import ConflictError
 from leads import services
 from leads.models import ALLOWED_TRANSITIONS, Lead, LeadStatus
 from tests.factories import UserFactory

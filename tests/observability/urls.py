@@ -37,4 +37,4 @@ urlpatterns = [
     *project_urlpatterns,
 ]
 
-handler500 = "intelliflow.problems.server_error"
+handler500 = "common.problems.server_error"

@@ -17,7 +17,7 @@ import pytest
 from django.db import close_old_connections, connections
 from django.db.models import Count
 
-from intelliflow.database import bounded_connection_class
+from common.database import bounded_connection_class
 from leads.models import Lead
 from tests.reliability.conftest import json_lines
 from tests.reliability.faultproxy import FaultProxy
@@ -87,7 +87,7 @@ def test_api_answers_503_problem_logged_once_and_not_sent_to_sentry(
     assert_unavailable_problem(response, f"db-{fault}")
     assert seconds < max(IN_PROCESS_BOUND, IN_PROCESS_POOL_TIMEOUT) + 1.0
     assert sentry_transport.events() == []
-    (line,) = [r for r in json_logs.by_logger("intelliflow.problems")
+    (line,) = [r for r in json_logs.by_logger("common.problems")
                if r["correlation_id"] == f"db-{fault}"]  # fmt: skip
     assert line["level"] == "WARNING"
     assert line["error.type"].endswith("OperationalError") or "NotAnswering" in line["error.type"]
@@ -313,7 +313,7 @@ def test_gunicorn_rides_out_a_database_fault(fault, server_token, tmp_path):
     # Each 503 was logged once, as JSON with its correlation ID; no worker was killed.
     lines = json_lines(output)
     warned = Counter(line["correlation_id"] for line in lines if line["level"] == "WARNING"
-                     and line["logger"] == "intelliflow.problems")  # fmt: skip
+                     and line["logger"] == "common.problems")  # fmt: skip
     for call in [c for c in api.calls if c.status == 503]:
         assert warned[call.correlation_id] == 1, call
     assert [line for line in lines if line["logger"] == "django.request"] == []

@@ -87,7 +87,7 @@ def test_any_requested_moves_follow_only_allowed_edges(api_client, requests):
 @given(requests=st.lists(st.sampled_from(LeadStatus.values), max_size=12))
 def test_the_service_refuses_exactly_what_the_table_forbids(requests):
     """The same rule one layer down, with every status reachable from `new` explored."""
-    from intelliflow.problems import ConflictError
+    from common.problems import ConflictError
     from leads import services
 
     lead = LeadFactory(status=LeadStatus.NEW)

@@ -1,4 +1,4 @@
-"""observability/compat.py: every private reach is pinned to the release it was read against,
+"""common/compat.py: every private reach is pinned to the release it was read against,
 still has the shape it relies on, and still saves what its docstring says.
 
 When one of these fails after an upgrade: re-read the upstream code named in compat.py, then
@@ -18,7 +18,7 @@ from django.test import RequestFactory
 from django.utils import log as django_log
 from django.utils.functional import SimpleLazyObject, empty
 
-from observability import compat
+from common import compat
 
 
 @pytest.mark.parametrize("distribution", sorted(compat.WRITTEN_FOR))

@@ -1,4 +1,4 @@
-"""CompiledLookup (intelliflow/database.py): the ORM's SQL compiled once, the ORM's instance."""
+"""CompiledLookup (common/database.py): the ORM's SQL compiled once, the ORM's instance."""
 
 import threading
 import uuid
@@ -9,7 +9,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from intelliflow.database import CompiledLookup
+from common.database import CompiledLookup
 from leads.models import Lead
 from tests.factories import LeadFactory, UserFactory
 

@@ -6,7 +6,7 @@ input: from DRF's handler, and from the handlers for what Django refuses before 
 (400, 403 CSRF, 404, 405, 500). People's pages (the admin, /status/) keep Django's HTML pages.
 Domain code raises `ApplicationError` (or Django's `ValidationError`) and never builds responses.
 
-An unavailable database (intelliflow.database.UNAVAILABLE_ERRORS) is a 503 with Retry-After,
+An unavailable database (common.database.UNAVAILABLE_ERRORS) is a 503 with Retry-After,
 from the DRF handler for the API and from `DatabaseUnavailableMiddleware` for plain views. It
 is an outage, not a bug: one WARNING line per request (with the correlation ID) and no Sentry
 event, so an outage is no storm of crash reports; the readiness probe, the 5xx rate and the
@@ -32,9 +32,9 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from intelliflow.database import UNAVAILABLE_ERRORS
-from intelliflow.parsers import RequestBodyTooLarge
-from observability import compat
+from common import compat
+from common.database import UNAVAILABLE_ERRORS
+from common.parsers import RequestBodyTooLarge
 from observability.correlation import get_correlation_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"

@@ -14,7 +14,7 @@ too (same server, same network path), so the pool is drained: they are replaced 
 background instead of failing the next requests one by one. Public API only: the clock tells
 that the deadline expired, and Django's connection handler which pool the connection is from.
 
-`UNAVAILABLE_ERRORS` is what intelliflow.problems answers with 503 and Retry-After.
+`UNAVAILABLE_ERRORS` is what common.problems answers with 503 and Retry-After.
 """
 
 import time

@@ -1,4 +1,4 @@
-"""Bounded database round trips (intelliflow/database.py), on real PostgreSQL through a proxy
+"""Bounded database round trips (common/database.py), on real PostgreSQL through a proxy
 that can stall."""
 
 import time
@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from django.db import connections
 
-from intelliflow.database import DatabaseNotAnswering, bounded_connection_class
+from common.database import DatabaseNotAnswering, bounded_connection_class
 from tests.reliability.faultproxy import FaultProxy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]

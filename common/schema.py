@@ -15,8 +15,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiRespo
 from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin
 
+from common.problems import PROBLEM_CONTENT_TYPE
 from idempotency import api as idempotency
-from intelliflow.problems import PROBLEM_CONTENT_TYPE
 
 
 class ProblemSerializer(serializers.Serializer):
