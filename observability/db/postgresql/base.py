@@ -10,13 +10,13 @@ metric objects (`django_prometheus.db`), on Django's own backend, two costs fewe
   alias, vendor).
 - each query looked up its labelled children again (a lock and a dict per metric, three
   metrics). Ours binds them when the class is built.
-It subclasses Django's backend, not django-prometheus' (whose `get_connection_params` would
-build the per-call class), so it uses only public API of both.
+It subclasses the project's PostgreSQL backend (common/db/postgresql: Django's, reading
+timestamps with psycopg's compiled loader), not django-prometheus' (whose
+`get_connection_params` would build the per-call class), so it uses only public API of both.
 """
 
 import time
 
-from django.db.backends.postgresql import base as django_postgresql
 from django_prometheus.db import (
     connection_errors_total,
     connections_total,
@@ -25,6 +25,8 @@ from django_prometheus.db import (
     execute_total,
     query_duration_seconds,
 )
+
+from common.db.postgresql import base as common_postgresql
 
 _cursor_classes: dict[tuple, type] = {}
 
@@ -65,7 +67,7 @@ def counting_cursor_class(cursor_class: type, alias: str, vendor: str) -> type:
     return CountingCursor
 
 
-class DatabaseWrapper(django_postgresql.DatabaseWrapper):
+class DatabaseWrapper(common_postgresql.DatabaseWrapper):
     def get_new_connection(self, conn_params):
         # As django-prometheus' DatabaseWrapperMixin: with the pool, a connection checked out.
         connections_total.labels(self.alias, self.vendor).inc()
