@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "intelliflow.settings")
 import environ
 
 from intelliflow import __version__
-from observability.logging import logging_config
+from observability.logging import install_logger_class, logging_config
 from observability.multiprocess import memory_directory
 
 _env = environ.Env()
@@ -56,7 +56,10 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 accesslog = None
 # gunicorn's own lines (listening, worker boot, WORKER TIMEOUT, crashes) as JSON lines of the
 # app's schema on stdout, so the log pipeline keeps them: the same configuration as Django's
-# LOGGING, from the same variables (settings.py reads them for Django).
+# LOGGING, from the same variables (intelliflow/settings/logs.py reads them for Django).
+# gunicorn creates its loggers after reading this file, with the logger class Django's
+# LOGGING_CONFIG installs in the workers (a clashing `extra` key is kept, never a crash).
+install_logger_class()
 _debug = _env.bool("DJANGO_DEBUG", default=False)
 logconfig_dict = logging_config(
     level=_env.str("LOG_LEVEL", default="INFO").upper(),

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.dispatch import Signal
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -33,9 +34,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
 from common import compat
+from common.correlation import get_correlation_id
 from common.database import UNAVAILABLE_ERRORS
 from common.parsers import RequestBodyTooLarge
-from observability.correlation import get_correlation_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 VALIDATION_DETAIL = "The request has invalid fields; see errors."
@@ -48,6 +49,11 @@ MACHINE_PATHS = re.compile(r"/(api|health|metrics)(/|$)")
 SAFE_METHODS = ("GET", "HEAD")
 
 logger = logging.getLogger(__name__)
+
+# Sent (request=, exception=) when exception_handler answers an exception that Django's own
+# exception handling never sees: a lost database, a 503 from DRF's handler. Observability
+# counts it as django-prometheus would have (ObservabilityConfig.ready() connects it).
+exception_answered = Signal()
 
 
 class ApplicationError(Exception):
@@ -125,11 +131,10 @@ def exception_handler(exc: Exception, context: dict):
     """DRF's EXCEPTION_HANDLER: DRF's own handling (headers, status), re-shaped as a problem."""
     request = context["request"]
     if isinstance(exc, UNAVAILABLE_ERRORS):
-        from observability.metrics import count_handled_exception  # imports this module
-
         drf_views.set_rollback()
         _log_unavailable(request, exc)
-        count_handled_exception(request, exc)  # DRF's Request reads through
+        # DRF's Request, which reads through to Django's (its resolver_match names the view).
+        exception_answered.send(sender=None, request=request, exception=exc)
         body = problem(
             request, status=503, type_slug="service-unavailable", detail=UNAVAILABLE_DETAIL
         )

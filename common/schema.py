@@ -5,18 +5,18 @@ side once, from what DRF does for every API view (authentication, throttling, fi
 pagination, parsing), so the schema cannot drift from the exception handler.
 
 Public extension points only: `AutoSchema.get_operation` (the finished operation, completed
-here), `get_override_parameters`, `get_request_serializer`, `map_parsers`,
-`resolve_serializer`, and an `OpenApiSerializerExtension`.
+here), `get_request_serializer`, `map_parsers` and `resolve_serializer`. The apps extend it
+where they own what is documented: idempotency/schema.py subclasses it for the
+Idempotency-Key header (the class settings name), leads/api/schema.py holds the import row's
+serializer extension.
 """
 
-from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiRequest, OpenApiResponse
+from drf_spectacular.utils import OpenApiRequest, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin
 
 from common.problems import PROBLEM_CONTENT_TYPE
-from idempotency import api as idempotency
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -52,24 +52,6 @@ def problem_response(description: str, serializer=ProblemSerializer) -> OpenApiR
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    name=idempotency.HEADER,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    type={
-        "type": "string",
-        "minLength": 1,
-        "maxLength": idempotency.KEY_MAX_LENGTH,
-        "pattern": f"^{idempotency.KEY_PATTERN}+$",
-    },
-    description=(
-        "Makes a retry safe: a new key (e.g. a UUID) per operation. Sent again within 24 hours "
-        "with the same request, the first successful answer comes back (status, body, "
-        f"Location) with `{idempotency.REPLAYED_HEADER}: true`, and nothing is written again. "
-        "Refused requests are not remembered: correct them and send the same key."
-    ),
-)
-
 
 def problem_responses(schema: AutoSchema) -> dict[int, OpenApiResponse]:
     """The problem responses DRF can give for this operation, whatever the view declares."""
@@ -101,6 +83,7 @@ def problem_responses(schema: AutoSchema) -> dict[int, OpenApiResponse]:
 
 
 def is_idempotent(view) -> bool:
+    """The view method carries `idempotent = True` (idempotency.api's decorator sets it)."""
     action = getattr(view, "action", None)
     return getattr(getattr(view, action or "", None), "idempotent", False)
 
@@ -120,12 +103,6 @@ def request_serializers(schema: AutoSchema) -> dict:
 
 class ProblemAutoSchema(AutoSchema):
     """drf-spectacular's schema of an operation, completed through public methods only."""
-
-    def get_override_parameters(self):
-        parameters = super().get_override_parameters()
-        if is_idempotent(self.view):
-            parameters = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
-        return parameters
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
@@ -165,15 +142,3 @@ class ProblemAutoSchema(AutoSchema):
             content = response.get("content")
             if code >= "400" and content:
                 response["content"] = {PROBLEM_CONTENT_TYPE: next(iter(content.values()))}
-
-
-class RefusesUnknownFields(OpenApiSerializerExtension):
-    """An import row refuses any key but the editable fields: additionalProperties false."""
-
-    target_class = "leads.api.serializers.LeadImportRowSerializer"
-
-    def map_serializer(self, auto_schema, direction):
-        schema = super().map_serializer(auto_schema, direction)
-        if getattr(self.target, "refuses_unknown_fields", False):
-            schema["additionalProperties"] = False
-        return schema

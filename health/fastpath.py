@@ -12,8 +12,8 @@ Django request metrics; like every probe they are neither traced nor access-logg
 
 from django.conf import settings
 
+from common.correlation import HEADERS, correlation_id_from_headers
 from health.reporting import HEALTH_CONTENT_TYPE
-from observability.correlation import HEADERS, correlation_id_from_headers
 
 PING_PATHS = frozenset({"/health/ping", "/health/ping/"})
 BODY = b'{"status": "pass"}'

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from common import compat
+from common.correlation import get_correlation_id
 from common.problems import problem_json_response, read_only
 from health import checks, presentation, stats
 from health.reporting import (
@@ -26,7 +27,6 @@ from health.reporting import (
     run_one,
     service_fields,
 )
-from observability.correlation import get_correlation_id
 
 logger = logging.getLogger(__name__)
 

@@ -130,5 +130,5 @@ def idempotent(view_method):
                 ) from None
         return response
 
-    wrapper.idempotent = True  # read by common.schema to document the header
+    wrapper.idempotent = True  # read by common.schema.is_idempotent to document the header
     return wrapper

@@ -13,7 +13,8 @@ from common.wsgi import ChunkedRequestBody, NoBodyForHead  # noqa: E402
 from health.fastpath import PingFastPath  # noqa: E402 - needs settings
 from observability import startup  # noqa: E402 - needs settings
 
-# Before the handler is built, so the tracing middleware is part of its chain.
+# Before the first request: with tracing on, this configures the tracing middleware that
+# settings.MIDDLEWARE lists first (observability/tracing.py).
 startup.start_serving_process()
 
 application = NoBodyForHead(ChunkedRequestBody(PingFastPath(WSGIHandler())))

@@ -8,11 +8,12 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
-        # Every business counter exists at 0 from the first scrape, for each value its labels
-        # can take, so rate() and increase() see 0 on a fresh pod instead of nothing.
+        from leads.api import schema  # noqa: F401 - registers the OpenAPI extensions
         from leads.models import ALLOWED_TRANSITIONS, LeadSource
         from observability import metrics
 
+        # Every business counter exists at 0 from the first scrape, for each value its labels
+        # can take, so rate() and increase() see 0 on a fresh pod instead of nothing.
         for source in LeadSource.values:
             metrics.LEADS_CREATED.labels(source)
         for from_status, to_statuses in ALLOWED_TRANSITIONS.items():

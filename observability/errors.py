@@ -1,9 +1,9 @@
 """Sentry: errors, and at SENTRY_TRACES_SAMPLE_RATE transactions, in the OTel trace, scrubbed.
 
-`configure_error_reporting()` is called from settings.py when SENTRY_ENABLED and SENTRY_DSN
-are both set. `SentryRequestMiddleware` is first in settings.MIDDLEWARE, so it runs right
-inside the OTel server span (the Django instrumentation's middleware is inserted before it);
-with Sentry off it only asks whether the client is active.
+`configure_error_reporting()` is called from intelliflow/settings/errors.py when SENTRY_ENABLED
+and SENTRY_DSN are both set. `SentryRequestMiddleware` is first in settings.MIDDLEWARE after
+the Django instrumentation's (listed first when tracing), so it runs right inside the OTel
+server span; with Sentry off it only asks whether the client is active.
 
 One trace ID. Sentry's DjangoIntegration starts its transaction around the whole WSGI
 handler, before the OTel server span exists, with a trace ID of its own (it continues only

@@ -5,7 +5,7 @@
   stack has returned.
 - `JsonFormatter` writes the fixed log-line schema (docs/observability.md) plus the record's
   extras; a clashing extra key never overwrites a schema field and never crashes the call
-  (`SafeExtraLogger`).
+  (`SafeExtraLogger`, the logger class `configure_logging` installs: settings.LOGGING_CONFIG).
   Messages, extras and exceptions pass through observability.scrubbing first.
 - `TextFormatter` is the same information on one readable line (LOG_FORMAT=text).
 - Either way one record is one line: a line break decoded from a URL (`%0D%0A`) or sent in a
@@ -14,6 +14,7 @@
 """
 
 import logging
+import logging.config
 import re
 import time
 import traceback
@@ -56,7 +57,21 @@ class SafeExtraLogger(logging.Logger):
         return super().makeRecord(name, level, fn, lno, msg, args, exc_info, func, extra, sinfo)
 
 
-logging.setLoggerClass(SafeExtraLogger)
+def install_logger_class() -> None:
+    """Loggers created from now on are `SafeExtraLogger`s (logging.setLoggerClass). Called by
+    `configure_logging` and by gunicorn.conf.py, never on import."""
+    logging.setLoggerClass(SafeExtraLogger)
+
+
+def configure_logging(config: dict) -> None:
+    """settings.LOGGING_CONFIG. django.setup() calls it with settings.LOGGING, once, after its
+    own dictConfig(DEFAULT_LOGGING) and before any app is loaded (django/utils/log.py,
+    configure_logging, Django 5.2): the logger class first, so the apps' module-level loggers
+    are created with it, then the configuration. Loggers that exist by then (Django's own, the
+    ones imported while the settings load, such as this module's `intelliflow.access`) keep the
+    stdlib class; their callers pass no clashing `extra` key."""
+    install_logger_class()
+    logging.config.dictConfig(config)
 
 
 class ContextFilter(logging.Filter):
@@ -94,9 +109,9 @@ class QuietDisallowedHost(logging.Filter):
 def logging_config(
     *, level: str, log_format: str, service: str, environment: str, version: str
 ) -> dict:
-    """The one logging configuration: Django's LOGGING (settings.py) and gunicorn's
-    `logconfig_dict` (gunicorn.conf.py), so gunicorn's own lines (worker boot, timeout, crash)
-    are JSON lines of the same schema as the app's, on the same stream."""
+    """The one logging configuration: Django's LOGGING (intelliflow/settings/logs.py) and
+    gunicorn's `logconfig_dict` (gunicorn.conf.py), so gunicorn's own lines (worker boot,
+    timeout, crash) are JSON lines of the same schema as the app's, on the same stream."""
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -42,7 +42,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from common.problems import problem_json_response, read_only
 from observability import multiprocess
 
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+if multiprocess.configured_directory():
     from prometheus_client import values
 
     # File-backed values or nothing: in-memory ones would be invisible to the scrape.
@@ -212,7 +212,7 @@ def as_cpu_counter(family):
     return counter
 
 
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+if not multiprocess.configured_directory():
     REGISTRY.register(ProcessCpuCollector())
 
 
@@ -236,14 +236,6 @@ def memory_limit_bytes() -> int | None:
         if raw.isdigit() and int(raw) < 1 << 60:  # v1 says "no limit" with a huge number
             return int(raw)
     return settings.MEMORY_LIMIT_BYTES
-
-
-def sample_database() -> None:
-    from health.checks import DatabaseCheck
-    from health.reporting import FAIL, run_checks
-
-    (outcome,) = run_checks([DatabaseCheck()])
-    DATABASE_UP.set(0 if outcome.status == FAIL else 1)
 
 
 def sample_pools() -> None:
@@ -272,10 +264,22 @@ def sample() -> None:
         sample_pools()
 
 
+# What else the sampler thread refreshes at each interval, registered by the apps from their
+# AppConfig.ready() (health: the database probe behind DATABASE_UP).
+_samplers: list = []
+
+
+def register_sampler(sampler) -> None:
+    """Have the sampler thread call `sampler()` too, after the pool and process gauges."""
+    if sampler not in _samplers:
+        _samplers.append(sampler)
+
+
 def sample_in_background() -> None:
-    """What the sampler thread does: the gauges above, plus the database probe."""
+    """What the sampler thread does: the gauges above, plus what the apps registered."""
     sample()
-    sample_database()
+    for sampler in _samplers:
+        sampler()
 
 
 _sampler_pid: int | None = None
@@ -336,7 +340,7 @@ class StartupSafeMultiProcessCollector(MultiProcessCollector):
     The workers' CPU totals, stored as `liveall` gauges, come out as a counter by pid."""
 
     def __init__(self, registry, path=None):
-        self.directory = path or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        self.directory = path or multiprocess.configured_directory()
         super().__init__(registry, path)
 
     def collect(self):
@@ -354,10 +358,11 @@ class StartupSafeMultiProcessCollector(MultiProcessCollector):
                 yield family
 
 
-def count_handled_exception(request: HttpRequest, exception: Exception) -> None:
+def count_handled_exception(sender, request: HttpRequest, exception: Exception, **kwargs) -> None:
     """Count an exception that a handler turned into a response, as Django's
     process_exception would have: DRF's handler answers a lost database with a 503 before any
-    middleware sees the exception, and the "Exceptions by type" panels must still show it."""
+    middleware sees the exception, and the "Exceptions by type" panels must still show it.
+    The receiver of common.problems.exception_answered (ObservabilityConfig.ready())."""
     if not settings.METRICS_ENABLED:
         return
     metrics = django_prometheus_middleware.Metrics.get_instance()
@@ -380,7 +385,7 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
     sample()  # this worker's gauges as of now; the others' are at most one interval old
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if multiprocess.configured_directory():
         registry = CollectorRegistry()
         StartupSafeMultiProcessCollector(registry)
     else:

@@ -17,7 +17,8 @@ Prometheus reads as a reset).
 This module imports no Django and creates no metric: the master must not own metric files.
 It imports prometheus_client only inside the functions that need it: prometheus_client picks
 in-memory or file-backed values once, at its import, from PROMETHEUS_MULTIPROC_DIR, so the
-variable must be set before the first import anywhere in the master.
+variable must be set before the first import anywhere in the master. Besides that library's
+own read, `configured_directory()` is the one place the project reads the variable.
 """
 
 import contextlib
@@ -33,6 +34,11 @@ ARCHIVE = "archive"  # takes the place of a pid in the archive files' names
 LOCK_FILE = "retire.lock"  # not *.db: scrapes do not read it
 
 
+def configured_directory() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR: where the workers' metric files are; None in a single process."""
+    return os.environ.get(ENV) or None
+
+
 @contextlib.contextmanager
 def _locked(directory: str, *, exclusive: bool):
     fd = os.open(os.path.join(directory, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o600)
@@ -46,7 +52,7 @@ def _locked(directory: str, *, exclusive: bool):
 @contextlib.contextmanager
 def reading(directory: str | None = None):
     """Hold while merging the files for a scrape: no worker is retired meanwhile."""
-    directory = directory or os.environ.get(ENV)
+    directory = directory or configured_directory()
     if not directory:
         yield
         return
@@ -73,7 +79,7 @@ def memory_directory() -> str | None:
 def prepare_directory() -> str:
     """Use PROMETHEUS_MULTIPROC_DIR (or a new private directory in memory if possible),
     emptied, and export it."""
-    directory = os.environ.get(ENV) or tempfile.mkdtemp(
+    directory = configured_directory() or tempfile.mkdtemp(
         prefix="intelliflow-prometheus-", dir=memory_directory()
     )
     os.makedirs(directory, exist_ok=True)
@@ -109,7 +115,7 @@ def retire_worker(pid: int, directory: str | None = None) -> None:
     """Called from gunicorn's child_exit for every worker that exits."""
     from prometheus_client import multiprocess
 
-    directory = directory or os.environ.get(ENV)
+    directory = directory or configured_directory()
     if not directory:
         return
     with _locked(directory, exclusive=True):
@@ -124,7 +130,7 @@ def retire_worker(pid: int, directory: str | None = None) -> None:
 
 def remove_directory(directory: str | None = None) -> None:
     """At master exit, remove a directory we created (files only; the directory if empty)."""
-    directory = directory or os.environ.get(ENV)
+    directory = directory or configured_directory()
     if not directory or not os.path.basename(directory).startswith("intelliflow-prometheus-"):
         return
     for path in glob.glob(os.path.join(directory, "*")):

@@ -5,7 +5,6 @@ one log line each for tracing and Sentry: on, where the data goes, or off and wh
 """
 
 import logging
-import os
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -32,10 +31,11 @@ def log_configuration() -> None:
 
 
 def _traces_endpoint() -> str:
-    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    """Where the OTLP exporter sends spans, as it works it out from the same two variables."""
+    endpoint = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
     if endpoint:
         return endpoint
-    base = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    base = settings.OTEL_EXPORTER_OTLP_ENDPOINT
     return f"{base.rstrip('/')}/v1/traces" if base else ""
 
 

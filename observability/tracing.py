@@ -1,10 +1,10 @@
 """OpenTelemetry traces for Django and psycopg, from the ecosystem's own instrumentations.
 
 Two steps, because of gunicorn's fork:
-- `instrument()` runs `DjangoInstrumentor` (opentelemetry-instrumentation-django: its
-  middleware goes first in MIDDLEWARE and makes each request's SERVER span) and
-  `PsycopgInstrumentor` (a CLIENT span per query). It starts no thread, so it may run anywhere,
-  before the WSGI handler is built.
+- `instrument()` runs `DjangoInstrumentor` (opentelemetry-instrumentation-django: it
+  configures the middleware that the settings list first in MIDDLEWARE, which makes each
+  request's SERVER span) and `PsycopgInstrumentor` (a CLIENT span per query). It starts no
+  thread, so it may run anywhere, before the first request.
 - `configure_tracing()` builds the TracerProvider, its BatchSpanProcessor (a thread) and the
   exporter. Under gunicorn it runs in each worker's `post_fork`, never in the master.
 
@@ -23,6 +23,7 @@ import functools
 import os
 import sys
 import threading
+import types
 import uuid
 from collections.abc import Sequence
 
@@ -67,23 +68,49 @@ def instrument() -> None:
     global _instrumented
     if _instrumented:
         return
-    # Stable HTTP and database attribute names (http.request.method, db.query.text, ...),
-    # unless the operator chose otherwise with the standard variable.
-    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http,database")
-    from opentelemetry.instrumentation.django import DjangoInstrumentor
+    # The attribute names (settings.OTEL_SEMCONV_STABILITY_OPT_IN, stable by default), handed to
+    # the instrumentations the one way they take them, the standard variable, before they read
+    # it (on their first instrument()).
+    os.environ["OTEL_SEMCONV_STABILITY_OPT_IN"] = settings.OTEL_SEMCONV_STABILITY_OPT_IN
     from opentelemetry.instrumentation.psycopg import PsycopgInstrumentor
 
     # W3C `traceresponse` on every traced response, so a client can find its trace.
     set_global_response_propagator(TraceResponsePropagator())
-    # Puts its middleware first in settings.MIDDLEWARE (its documented way of installing).
-    DjangoInstrumentor().instrument(
-        excluded_urls=settings.OTEL_PYTHON_DJANGO_EXCLUDED_URLS,
-        request_hook=request_hook,
-        response_hook=response_hook,
-    )
+    instrument_django()
     # No SQL commenter (it would defeat statement caching) and no bound parameters captured.
     PsycopgInstrumentor().instrument(enable_commenter=False, capture_parameters=False)
     _instrumented = True
+
+
+def instrument_django() -> None:
+    """Configure opentelemetry-instrumentation-django's middleware, which the settings list
+    first in MIDDLEWARE when requests are traced (settings.OTEL_TRACE_REQUESTS).
+
+    DjangoInstrumentor().instrument() configures that middleware class: tracer, meter and
+    histograms, excluded URLs, hooks (0.66b1, opentelemetry/instrumentation/django/__init__.py,
+    `_instrument`, lines 385-428). Then, with no option to skip it, it installs the middleware
+    by writing settings: it inserts it into the list `settings.MIDDLEWARE` returns, in place,
+    and assigns the list back with `setattr(settings, "MIDDLEWARE", ...)` (lines 435-469): a
+    change behind the reader's back, and a second copy where the settings list it already.
+    `settings` there is that module's name for django.conf.settings (line 307), used by
+    `_instrument` and `_uninstrument` only. For the length of this call it names a stand-in
+    holding a copy of MIDDLEWARE instead, so the insert and the write go to the copy, which is
+    dropped: one module attribute swapped and restored, nothing of the instrumentor
+    reimplemented. tests/intelliflow/test_settings.py checks that a serving process's settings
+    are the ones the settings module computed.
+    """
+    from opentelemetry.instrumentation import django as django_instrumentation
+
+    django_settings = django_instrumentation.settings
+    django_instrumentation.settings = types.SimpleNamespace(MIDDLEWARE=list(settings.MIDDLEWARE))
+    try:
+        django_instrumentation.DjangoInstrumentor().instrument(
+            excluded_urls=settings.OTEL_PYTHON_DJANGO_EXCLUDED_URLS,
+            request_hook=request_hook,
+            response_hook=response_hook,
+        )
+    finally:
+        django_instrumentation.settings = django_settings
 
 
 def request_hook(span, request) -> None:
@@ -153,14 +180,9 @@ def setup_for_process() -> None:
 
 
 def exporter_kind() -> str:
-    """OTEL_TRACES_EXPORTER (otlp, console, none); by default otlp when an endpoint is set,
-    else console in DEBUG (developers see their spans) and none in production."""
-    endpoint_set = bool(
-        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-    )
-    default = "otlp" if endpoint_set else ("console" if settings.DEBUG else "none")
-    return os.environ.get("OTEL_TRACES_EXPORTER", default).strip().lower()
+    """settings.OTEL_TRACES_EXPORTER: otlp, console or none (its default: an endpoint's otlp,
+    else console in DEBUG and none in production)."""
+    return settings.OTEL_TRACES_EXPORTER
 
 
 def exporter_from_environment() -> SpanExporter | None:
@@ -168,7 +190,10 @@ def exporter_from_environment() -> SpanExporter | None:
     if kind == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter()  # endpoint, headers, timeout: the standard OTEL_* variables
+        # Endpoint, headers, timeout: the exporter reads the standard OTEL_EXPORTER_OTLP_*
+        # variables itself, as the SDK documents (settings/tracing.py reads the endpoints only
+        # to choose this exporter and to report where spans go).
+        return OTLPSpanExporter()
     if kind == "console":
         # One line per span, so the console stays line-oriented like the JSON logs.
         return ConsoleSpanExporter(out=sys.stdout, formatter=lambda span: span.to_json(None) + "\n")

@@ -180,6 +180,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _static_files_found_on_request(settings):
+    # WhiteNoise indexes every static file (about 175, through every app's finders) when its
+    # middleware is built, once per worker in production but once per test client here: a
+    # quarter of the fast suite's time. Autorefresh finds a file when it is asked for instead.
+    # Static files as production serves them (indexed, hashed, compressed, immutable) are
+    # tested through gunicorn: tests/pages/test_static_files.py, tests/browser.
+    settings.WHITENOISE_AUTOREFRESH = True
+
+
+@pytest.fixture(autouse=True)
 def _plain_http(settings):
     # The suite runs with production settings (no DEBUG), which redirect plain HTTP to HTTPS;
     # the test client speaks plain HTTP. tests/security turns the redirect back on to prove it.

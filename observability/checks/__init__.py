@@ -13,10 +13,14 @@ What lives where:
 - `tracing.py`: OTEL_ENABLED, the sampler, the instrumentations, the OTLP exporter.
 - `errors.py`: Sentry: the DSN, scrubbing, personal data, integrations, middleware.
 - `metrics.py`: the Prometheus middleware, /metrics and its token, multiprocess, families.
-- `database.py`: the health ready checks and URLs; the database, migrations and pool.
 - `stack.py`: the bundled stack's ready endpoints.
-- `runner.py`: `CHECKS` (areas in report order), `run_all()` and `render_json()`.
+- `runner.py`: `CHECKS` (areas in report order), `register()` for the apps' areas,
+  `run_all()` and `render_json()`.
 - `system.py`: the Django system checks, registered when the package is imported.
+
+The apps register areas of their own from their AppConfig.ready() with `checks.register(area,
+check)`: health adds "health" and "database" (health/findings.py: the ready checks and URLs;
+the database, migrations and pool), so observability imports nothing of the apps.
 
 This module re-exports the public names, so `from observability import checks` and
 `checks.run_all(...)` work as they did. To replace a helper in a test, patch it on the module
@@ -39,11 +43,10 @@ from observability.checks.base import (
     production,
     tcp_reachable,
 )
-from observability.checks.database import check_database, check_health
 from observability.checks.errors import check_errors, check_sentry_integrations, redacted_dsn
 from observability.checks.logging import check_correlation, check_logging
 from observability.checks.metrics import check_metrics
-from observability.checks.runner import CHECKS, render_json, run_all
+from observability.checks.runner import CHECKS, register, render_json, run_all
 from observability.checks.settings import check_settings, static_files_finding
 from observability.checks.stack import check_stack, stack_urls
 from observability.checks.system import (
@@ -73,9 +76,7 @@ __all__ = [
     "Finding",
     "active_instrumentations",
     "check_correlation",
-    "check_database",
     "check_errors",
-    "check_health",
     "check_instrumentations",
     "check_logging",
     "check_metrics",
@@ -88,6 +89,7 @@ __all__ = [
     "production",
     "production_observability_check",
     "redacted_dsn",
+    "register",
     "render_json",
     "run_all",
     "sampler_description",

@@ -5,6 +5,7 @@ import os
 
 from django.conf import settings
 
+from observability import multiprocess
 from observability.checks.base import (
     FAIL,
     PASS,
@@ -92,7 +93,7 @@ def check_metrics() -> list[Finding]:
                 "token set" if settings.METRICS_TOKEN else "open (development)",
             )
         )
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = multiprocess.configured_directory()
     if directory and not os.access(directory, os.W_OK):
         found.append(
             Finding(

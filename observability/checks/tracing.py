@@ -1,19 +1,18 @@
 """Tracing findings: OTEL_ENABLED, the sampler, the active instrumentations, a second
 PostgreSQL driver, and whether the OTLP exporter's endpoint can be reached."""
 
-import os
-
 from django.conf import settings
 
 from observability.checks.base import FAIL, PASS, WARN, Finding, production, tcp_reachable
 
 
 def sampler_description() -> tuple[str, float]:
-    name = os.environ.get("OTEL_TRACES_SAMPLER", "parentbased_always_on").strip().lower()
+    """The configured sampler (settings.OTEL_TRACES_SAMPLER, _ARG) and the share it keeps."""
+    name = settings.OTEL_TRACES_SAMPLER
     ratio = 1.0
     if "traceidratio" in name:
         try:
-            ratio = float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "1.0"))
+            ratio = float(settings.OTEL_TRACES_SAMPLER_ARG)
         except ValueError:
             ratio = 1.0
     elif name in {"always_off", "parentbased_always_off"}:
@@ -38,6 +37,32 @@ def check_instrumentations() -> list[Finding]:
     found = [
         Finding("tracing", "instrumentation", PASS, ", ".join(s for s, on in active.items() if on))
     ] if any(active.values()) else []  # fmt: skip
+    # The settings list the Django instrumentation's middleware (when OTEL_TRACE_REQUESTS);
+    # DjangoInstrumentor configures it. One without the other is a broken set-up.
+    listed = settings.OTEL_DJANGO_MIDDLEWARE in settings.MIDDLEWARE
+    configured = active["opentelemetry.instrumentation.django"]
+    if listed and not configured:
+        found.append(
+            Finding(
+                "tracing",
+                "django middleware",
+                FAIL,
+                "the tracing middleware is in MIDDLEWARE but not configured: requests fail",
+                "Start through intelliflow.wsgi/asgi or manage.py (they call "
+                "tracing.setup_for_process()).",
+            )
+        )
+    elif configured and not listed:
+        found.append(
+            Finding(
+                "tracing",
+                "django middleware",
+                WARN,
+                "the Django instrumentation is active but its middleware is not in MIDDLEWARE: "
+                "no server spans",
+                "MIDDLEWARE lists it when OTEL_TRACE_REQUESTS (settings/middleware.py).",
+            )
+        )
     if not active["opentelemetry.instrumentation.django"]:
         found.append(
             Finding(
@@ -103,10 +128,8 @@ def check_tracing() -> list[Finding]:
                 "Django uses psycopg 3 here; remove psycopg2 to avoid confusion.",
             )
         )
-    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
-        "OTEL_EXPORTER_OTLP_ENDPOINT"
-    )
-    kind = os.environ.get("OTEL_TRACES_EXPORTER", "otlp" if endpoint else "none")
+    endpoint = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or settings.OTEL_EXPORTER_OTLP_ENDPOINT
+    kind = settings.OTEL_TRACES_EXPORTER
     if kind == "otlp" and endpoint:
         problem = tcp_reachable(endpoint)
         if problem:
@@ -127,7 +150,7 @@ def check_tracing() -> list[Finding]:
                 "tracing",
                 "exporter",
                 WARN if production() else PASS,
-                f"{kind}: spans are not sent anywhere",
+                f"{kind}: spans are not sent to a collector",
                 "Set OTEL_EXPORTER_OTLP_ENDPOINT to the collector.",
             )
         )

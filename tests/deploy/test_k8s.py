@@ -64,14 +64,15 @@ def test_ports_match_gunicorn_and_the_image():
 
 
 def known_variables() -> set[str]:
-    settings_text = (ROOT / "intelliflow" / "settings.py").read_text()
+    settings_text = "".join(
+        path.read_text() for path in sorted((ROOT / "intelliflow" / "settings").glob("*.py"))
+    )
     names = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z0-9_]+)"', settings_text))
     names |= set(
         re.findall(r'environ\.get\("([A-Z0-9_]+)"', (ROOT / "gunicorn.conf.py").read_text())
     )
-    # Read by the OTel SDK and prometheus_client themselves, not by our code.
-    names |= {"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
-              "PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY"}  # fmt: skip
+    # Read by prometheus_client and gunicorn themselves, not by our code.
+    names |= {"PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY"}
     return names
 
 

@@ -1,4 +1,5 @@
-"""settings.py reads the environment once, with typed readers, and fails fast when it must."""
+"""The settings (intelliflow/settings/) read the environment once, with typed readers, fail fast
+when they must, and are not changed once loaded."""
 
 import json
 import os
@@ -157,3 +158,109 @@ def test_postgres_prepares_repeated_statements_unless_turned_off(environ, expect
     options = json.loads(result.stdout)["options"]
     keys = ("server_side_binding", "prepare_threshold")
     assert {key: options[key] for key in keys if key in options} == expected
+
+
+# Serves one traced request through intelliflow.wsgi, then compares every setting with what the
+# settings module computed before the process was set up (a copy: a writer could change a list
+# in place). The raw values (`_wrapped`), since reading STATIC_URL adds the script prefix.
+# Libraries only fill in what the settings leave out, as they document: Django the defaults of
+# each DATABASES entry (ConnectionHandler.configure_settings), django-axes its AXES_* defaults
+# (axes/conf.py, `getattr(settings, name, default)`); a value the settings set stays as set.
+SERVING_PROCESS = """
+import copy, json, wsgiref.util
+import intelliflow.settings as module
+from django.conf import global_settings
+computed = {n: copy.deepcopy(getattr(global_settings, n)) for n in dir(global_settings)
+            if n.isupper()}
+computed |= {n: copy.deepcopy(getattr(module, n)) for n in dir(module) if n.isupper()}
+import intelliflow.wsgi
+from django.conf import settings
+environ = {"PATH_INFO": "/api/v1/leads/"}
+wsgiref.util.setup_testing_defaults(environ)
+headers = []
+intelliflow.wsgi.application(environ, lambda status, h, exc_info=None: headers.extend(h))
+
+def kept(before, after):
+    if isinstance(before, dict) and isinstance(after, dict):
+        return all(key in after and kept(value, after[key]) for key, value in before.items())
+    return before == after
+
+now = {n: v for n, v in vars(settings._wrapped).items() if n.isupper()}
+print(json.dumps({
+    "changed": sorted(n for n in computed if n not in now or not kept(computed[n], now[n])),
+    "changed_in_place": sorted(n for n in computed if n in dir(module)
+                               and not kept(computed[n], getattr(module, n))),
+    "added": sorted(now.keys() - computed.keys() - {"SETTINGS_MODULE"}),
+    "middleware": settings.MIDDLEWARE,
+    "traced": any(name.lower() == "traceresponse" for name, _ in headers),
+}))
+"""
+
+
+def test_a_serving_process_with_tracing_writes_no_setting():
+    """The tracing middleware is listed by the settings (first), and DjangoInstrumentor, which
+    would insert it into settings.MIDDLEWARE itself, writes nothing there."""
+    result = run_python(
+        ["-c", SERVING_PROCESS],
+        DJANGO_DEBUG="true",
+        OTEL_ENABLED="true",
+        OTEL_TRACES_EXPORTER="none",
+    )
+    assert result.returncode == 0, result.stderr
+    served = json.loads(result.stdout.strip().splitlines()[-1])
+    assert served["changed"] == []
+    assert served["changed_in_place"] == []
+    assert [name for name in served["added"] if not name.startswith("AXES_")] == []
+    middleware = served["middleware"]
+    assert middleware[0] == TRACING_MIDDLEWARE
+    assert middleware.count(TRACING_MIDDLEWARE) == 1
+    assert middleware[1] == "observability.errors.SentryRequestMiddleware"
+    assert served["traced"], "the listed tracing middleware did not trace the request"
+
+
+TRACING_MIDDLEWARE = (
+    "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"
+)
+
+
+def test_the_listed_tracing_middleware_is_the_one_the_instrumentor_configures():
+    from django.conf import settings
+    from opentelemetry.instrumentation.django import DjangoInstrumentor
+
+    assert settings.OTEL_DJANGO_MIDDLEWARE == TRACING_MIDDLEWARE
+    assert DjangoInstrumentor._opentelemetry_middleware == TRACING_MIDDLEWARE
+
+
+@pytest.mark.parametrize(
+    ("environ", "traced"),
+    [
+        ({}, False),
+        ({"OTEL_ENABLED": "true"}, True),
+        ({"OTEL_ENABLED": "true", "OTEL_SDK_DISABLED": "true"}, False),
+        ({"OTEL_ENABLED": "true", "OTEL_PYTHON_DJANGO_INSTRUMENT": "False"}, False),
+    ],
+)
+def test_middleware_lists_the_tracing_middleware_exactly_when_requests_are_traced(environ, traced):
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps(settings.MIDDLEWARE))"
+    )
+    result = run_python(["-c", code], DJANGO_DEBUG="true", **environ)
+    middleware = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (TRACING_MIDDLEWARE in middleware) is traced
+    assert middleware[traced] == "observability.errors.SentryRequestMiddleware"
+
+
+def test_the_logger_class_comes_from_logging_config_not_from_an_import():
+    """settings.LOGGING_CONFIG installs SafeExtraLogger when django.setup() configures logging;
+    importing observability.logging changes nothing."""
+    code = (
+        "import json, logging; import observability.logging; "
+        "imported = logging.getLoggerClass().__name__; "
+        "import django; django.setup(); "
+        "logging.getLogger('tests.after_setup').warning('m', extra={'message': 'clash'}); "
+        "print(json.dumps([imported, logging.getLoggerClass().__name__]))"
+    )
+    result = run_python(["-c", code], DJANGO_DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["Logger", "SafeExtraLogger"]

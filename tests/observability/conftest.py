@@ -9,6 +9,7 @@ import pytest
 import sentry_sdk
 from django.conf import settings
 from django.db import connections
+from django.test import override_settings
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from rest_framework.test import APIClient
@@ -22,6 +23,17 @@ _exporter = InMemorySpanExporter()
 
 @pytest.fixture(scope="session")
 def _tracing(django_db_setup):
+    # The test settings were loaded with tracing off: list the tracing middleware as the
+    # settings do with OTEL_ENABLED (first), for the rest of the session, as instrument() used
+    # to by writing settings itself. The test's doing, not the product's.
+    # Once: tests/reliability shares this fixture, and a second session instance would list the
+    # middleware twice (its inner copy ends the request's span before the view runs).
+    traced = None
+    if settings.OTEL_DJANGO_MIDDLEWARE not in settings.MIDDLEWARE:
+        traced = override_settings(
+            MIDDLEWARE=[settings.OTEL_DJANGO_MIDDLEWARE, *settings.MIDDLEWARE]
+        )
+        traced.enable()
     # One provider per process, as in production; Simple (synchronous) so tests need not wait.
     tracing.instrument()
     tracing.configure_tracing(exporter=_exporter, processor_class=SimpleSpanProcessor)
@@ -31,7 +43,9 @@ def _tracing(django_db_setup):
         connection.close()
         if hasattr(connection, "close_pool"):
             connection.close_pool()
-    return _exporter
+    yield _exporter
+    if traced is not None:
+        traced.disable()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from django.core import checks as django_checks
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from health.findings import check_database, check_health
 from observability import checks
 from tests.observability.otlp import otlp_receiver
 from tests.servers import ROOT, free_port, serving
@@ -147,21 +148,23 @@ class TestTracing:
         settings.OTEL_ENABLED = False
         assert statuses(checks.check_tracing()) == {"warn"}
 
-    def test_closed_otlp_endpoint_fails_and_always_on_warns(self, settings, monkeypatch, spans):
+    def test_closed_otlp_endpoint_fails_and_always_on_warns(self, settings, spans):
         settings.OTEL_ENABLED = True
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{free_port()}")
-        monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+        settings.OTEL_EXPORTER_OTLP_ENDPOINT = f"http://127.0.0.1:{free_port()}"
+        settings.OTEL_TRACES_EXPORTER = "otlp"
+        settings.OTEL_TRACES_SAMPLER = "always_on"
         findings = checks.check_tracing()
         assert statuses(findings, "exporter") == {"fail"}
         assert statuses(findings, "sampler") == {"warn"}
         assert statuses(findings, "instrumentation") == {"pass"}
 
-    def test_reachable_endpoint_and_ratio_sampler_pass(self, settings, monkeypatch, spans):
+    def test_reachable_endpoint_and_ratio_sampler_pass(self, settings, spans):
         settings.OTEL_ENABLED = True
-        monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_traceidratio")
-        monkeypatch.setenv("OTEL_TRACES_SAMPLER_ARG", "0.1")
+        settings.OTEL_TRACES_SAMPLER = "parentbased_traceidratio"
+        settings.OTEL_TRACES_SAMPLER_ARG = "0.1"
         with otlp_receiver() as (endpoint, _):
-            monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+            settings.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint
+            settings.OTEL_TRACES_EXPORTER = "otlp"
             assert statuses(checks.check_tracing()) == {"pass"}
 
     def test_active_instrumentations_are_reported_by_scope_name(self, settings, spans):
@@ -184,9 +187,9 @@ class TestTracing:
         findings = checks.check_tracing()
         assert statuses(findings, "django instrumentation") == {"warn"}
 
-    def test_full_sampling_is_a_deploy_warning(self, settings, monkeypatch):
+    def test_full_sampling_is_a_deploy_warning(self, settings):
         settings.OTEL_ENABLED = True
-        monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
+        settings.OTEL_TRACES_SAMPLER = "parentbased_always_on"
         ids = [m.id for m in checks.production_observability_check(None)]
         assert "observability.W002" in ids
 
@@ -237,9 +240,24 @@ class TestMetrics:
 
 
 class TestHealthAndDatabase:
+    def test_the_apps_areas_are_reported_after_observabilitys_own(self):
+        """health registers its two areas from HealthConfig.ready(); the stack comes last."""
+        assert list(checks.CHECKS) == [
+            "settings",
+            "logging",
+            "correlation",
+            "tracing",
+            "errors",
+            "metrics",
+            "health",
+            "database",
+        ]
+        assert checks.CHECKS["health"] is check_health
+        assert checks.CHECKS["database"] is check_database
+
     def test_ready_database_passes(self):
-        assert statuses(checks.check_health()) == {"pass"}
-        assert statuses(checks.check_database()) <= {"pass", "warn"}
+        assert statuses(check_health()) == {"pass"}
+        assert statuses(check_database()) <= {"pass", "warn"}
 
     def test_a_budget_too_small_for_any_probe_fails(self, settings, monkeypatch):
         from health.checks import DatabaseCheck
@@ -248,8 +266,8 @@ class TestHealthAndDatabase:
         run = DatabaseCheck.run
         monkeypatch.setattr(DatabaseCheck, "run", lambda self: (time.sleep(0.05), run(self)))
         settings.HEALTH_CHECK_TIMEOUT_SECONDS = 0.000001
-        assert statuses(checks.check_health(), "ready") == {"fail"}
-        assert "fail" in statuses(checks.check_database())
+        assert statuses(check_health(), "ready") == {"fail"}
+        assert "fail" in statuses(check_database())
 
 
 class TestStack:
@@ -315,8 +333,11 @@ class TestCommand:
 
     def test_send_test_signals_really_arrive(self, settings, monkeypatch, sentry_transport):
         with otlp_receiver() as (endpoint, received):
+            # The OTLP exporter reads its endpoint from the environment itself (the SDK's
+            # documented behaviour); the choice of exporter is the settings'.
             monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
-            monkeypatch.setenv("OTEL_TRACES_EXPORTER", "otlp")
+            settings.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint
+            settings.OTEL_TRACES_EXPORTER = "otlp"
             _code, output = run_command("--json", "--send-test-signals")
             spans = received.spans()
         signals = json.loads(output)["signals"]
@@ -331,7 +352,7 @@ class TestCommand:
         assert event["tags"]["correlation_id"] == correlation_id
         assert signals["log"]["status"] == "sent"
 
-    def test_bounded_in_time_with_every_endpoint_unreachable(self, settings, monkeypatch):
+    def test_bounded_in_time_with_every_endpoint_unreachable(self, settings):
         listeners = []
         for _ in range(3):  # accept connections, never answer
             listener = socket.socket()
@@ -347,7 +368,8 @@ class TestCommand:
             "grafana": f"http://127.0.0.1:{free_port()}/api/health",
         }
         settings.OTEL_ENABLED = True
-        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", stalled[0])
+        settings.OTEL_EXPORTER_OTLP_ENDPOINT = stalled[0]
+        settings.OTEL_TRACES_EXPORTER = "otlp"
         started = time.monotonic()
         try:
             code, output = run_command("--stack", "--json")

@@ -65,7 +65,7 @@ def wsgi(method: str, path: str, data=None, **headers) -> WsgiResponse:
 
 
 def configure(settings, traces_sample_rate: float) -> CapturingTransport:
-    """Sentry as settings.py configures it (its middleware is in MIDDLEWARE already, right
+    """Sentry as the settings configure it (its middleware is in MIDDLEWARE already, right
     inside the OTel one)."""
     assert errors.MIDDLEWARE in settings.MIDDLEWARE
     transport = CapturingTransport()

@@ -54,7 +54,7 @@ def _logger_states() -> list[tuple]:
 
 @pytest.fixture
 def project_logging(monkeypatch):
-    """The project's logging configuration (as settings.py builds it) in the given format, its
+    """The project's logging configuration (as settings/logs.py builds it) in the given format, its
     stdout a buffer; every logger is put back as it was afterwards."""
     saved = _logger_states()
 

@@ -15,11 +15,10 @@ def test_tracing_off_says_why(settings, enabled, sdk_disabled, reason):
     assert message == f"OpenTelemetry tracing is off: {reason}"
 
 
-def test_tracing_on_without_a_destination_says_spans_go_nowhere(settings, monkeypatch):
+def test_tracing_on_without_a_destination_says_spans_go_nowhere(settings):
     settings.OTEL_ENABLED, settings.OTEL_SDK_DISABLED, settings.DEBUG = True, False, False
-    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                 "OTEL_TRACES_EXPORTER"):  # fmt: skip
-        monkeypatch.delenv(name, raising=False)
+    settings.OTEL_EXPORTER_OTLP_ENDPOINT = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = ""
+    settings.OTEL_TRACES_EXPORTER = "none"  # the production default without an endpoint
     message, *arguments = startup.tracing_summary()
     assert "nowhere" in message % tuple(arguments)
 
@@ -40,3 +39,21 @@ def test_sentry_line(settings, enabled, dsn, expected):
     message, *arguments = startup.sentry_summary()
     assert message % tuple(arguments) == expected
     assert "key@" not in message % tuple(arguments)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "traces_endpoint", "destination"),
+    [
+        ("http://collector:4318/", "", "OTLP/HTTP to http://collector:4318/v1/traces"),
+        ("http://collector:4318", "http://tempo:4318/x", "OTLP/HTTP to http://tempo:4318/x"),
+    ],
+)
+def test_tracing_on_names_the_endpoint_from_the_settings(
+    settings, endpoint, traces_endpoint, destination
+):
+    settings.OTEL_ENABLED, settings.OTEL_SDK_DISABLED = True, False
+    settings.OTEL_EXPORTER_OTLP_ENDPOINT = endpoint
+    settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = traces_endpoint
+    settings.OTEL_TRACES_EXPORTER = "otlp"
+    message, *arguments = startup.tracing_summary()
+    assert destination in message % tuple(arguments)

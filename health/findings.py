@@ -1,6 +1,11 @@
-"""Health and database findings: the ready checks and the health URLs, then the database,
-its migrations and its connection pool, each as health/checks.py measures it."""
+"""`check_observability`'s health and database areas: the ready checks and the health URLs,
+then the database, its migrations and its connection pool, each as health/checks.py measures
+it. HealthConfig.ready() registers both areas with observability.checks."""
 
+from django.urls import NoReverseMatch, reverse
+
+from health import checks
+from health.reporting import overall_status, run_checks
 from observability.checks.base import FAIL, PASS, Finding
 
 
@@ -25,11 +30,6 @@ def _outcome_findings(area: str, outcomes) -> list[Finding]:
 
 
 def check_health() -> list[Finding]:
-    from django.urls import NoReverseMatch, reverse
-
-    from health import checks
-    from health.reporting import overall_status, run_checks
-
     outcomes = run_checks(checks.ready_checks())
     status = overall_status(outcomes)
     found = [
@@ -52,9 +52,6 @@ def check_health() -> list[Finding]:
 
 
 def check_database() -> list[Finding]:
-    from health import checks
-    from health.reporting import run_checks
-
     return _outcome_findings(
         "database",
         run_checks([checks.DatabaseCheck(), checks.MigrationsCheck(), checks.DatabasePoolCheck()]),
