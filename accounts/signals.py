@@ -1,7 +1,7 @@
 """Receivers of the login signals: metrics, the lockout's log line, and the reset on success.
 
 django-axes (8.3.1) records every failed login (Django's `user_login_failed`). With
-AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off (settings.py), it sends
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT off (intelliflow/settings/login.py), it sends
 `axes.signals.user_locked_out` both when a recorded failure reaches the limit and for every
 attempt refused during the lockout, unrecorded: only the former sets
 `request.axes_failures_since_start`, which is how the two are told apart here.

@@ -1,13 +1,20 @@
-"""The only place the app reaches into a library's private names, each one version-guarded.
+"""The app's reaches into Django's private names on the request path, each one version-guarded.
 
-Everything else uses public API. What is here has no public equivalent that does the same job
-at the same cost; each entry says what is missing upstream and what it saves. Each is written
-against one exact release (`WRITTEN_FOR`). On any other release the hack is off and the public
-fallback runs (never an AttributeError on the request path); `ACTIVE` says which are on, and
-tests/observability/test_compat.py fails loudly until someone re-reads the upstream code and
-moves the pin (or deletes the hack because upstream grew the feature).
+The other reaches past a library's public API are each tested against the pinned release
+instead: CompiledLookup (common/database.py) reads SQLCompiler's parts a QuerySet's iterator
+uses; the PostgreSQL backend (common/db/postgresql) builds on Django's adapters template and
+the `timezone` its create_cursor() compares; the settings list the middleware of
+opentelemetry-instrumentation-django by its class path, and observability/tracing.py keeps its
+instrumentor from writing settings. Everything else uses public API.
 
-The measured savings are reproduced by tests/observability/test_compat.py (`test_saving_*`
+What is here has no public equivalent that does the same job at the same cost; each entry
+says what is missing upstream and what it saves. Each is written against one exact release
+(`WRITTEN_FOR`). On any other release the hack is off and the public fallback runs (never an
+AttributeError on the request path); `ACTIVE` says which are on, and
+tests/common/test_compat.py fails loudly until someone re-reads the upstream code and moves
+the pin (or deletes the hack because upstream grew the feature).
+
+The measured savings are reproduced by tests/common/test_compat.py (`test_saving_*`
 time the private and the public path side by side in one run; `-s` prints the figures).
 """
 

@@ -99,7 +99,7 @@ class CompiledLookup:
     It is compiled with the first value asked for, which it then takes as its only parameter.
     It reads the compiler's `select`, `klass_info` and `get_converters()`, the parts of
     SQLCompiler a QuerySet's own iterator uses (internal, stable since Django 2.0);
-    tests/intelliflow/test_compiled_lookup.py compares its instances with a QuerySet's on
+    tests/common/test_compiled_lookup.py compares its instances with a QuerySet's on
     SQLite and PostgreSQL.
     """
 

@@ -161,11 +161,6 @@ MEMORY_LIMIT = Gauge(
     "Memory limit of the container (cgroup) or MEMORY_LIMIT_MB; absent when unlimited.",
     multiprocess_mode="livemax",
 )
-DATABASE_UP = Gauge(
-    "intelliflow_database_up",
-    "1 when the database answers SELECT 1 within the health budget, else 0 (any worker).",
-    multiprocess_mode="livemin",
-)
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -265,7 +260,7 @@ def sample() -> None:
 
 
 # What else the sampler thread refreshes at each interval, registered by the apps from their
-# AppConfig.ready() (health: the database probe behind DATABASE_UP).
+# AppConfig.ready() (health: the database probe behind intelliflow_database_up).
 _samplers: list = []
 
 

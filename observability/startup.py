@@ -45,6 +45,9 @@ def tracing_summary() -> tuple[str, ...]:
         return ("OpenTelemetry tracing is off: OTEL_SDK_DISABLED is true",)
     if not settings.OTEL_ENABLED:
         return ("OpenTelemetry tracing is off: OTEL_ENABLED is not true",)
+    if settings.OTEL_PYTHON_DJANGO_INSTRUMENT == "False":
+        # Query spans are kept only inside a request's trace (tracing.RequestRootsOnly).
+        return ("OpenTelemetry tracing is off: OTEL_PYTHON_DJANGO_INSTRUMENT is False",)
     provider = trace.get_tracer_provider()
     sampler = getattr(provider, "sampler", None)
     exporter = tracing.exporter_kind()

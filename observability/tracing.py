@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Sequence
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from opentelemetry import trace
 from opentelemetry.instrumentation.propagators import (
     TraceResponsePropagator,
@@ -101,8 +102,9 @@ def instrument_django() -> None:
     """
     from opentelemetry.instrumentation import django as django_instrumentation
 
+    declared = list(settings.MIDDLEWARE)
     django_settings = django_instrumentation.settings
-    django_instrumentation.settings = types.SimpleNamespace(MIDDLEWARE=list(settings.MIDDLEWARE))
+    django_instrumentation.settings = types.SimpleNamespace(MIDDLEWARE=list(declared))
     try:
         django_instrumentation.DjangoInstrumentor().instrument(
             excluded_urls=settings.OTEL_PYTHON_DJANGO_EXCLUDED_URLS,
@@ -111,6 +113,11 @@ def instrument_django() -> None:
         )
     finally:
         django_instrumentation.settings = django_settings
+    if list(settings.MIDDLEWARE) != declared:  # a release that reaches settings another way
+        raise ImproperlyConfigured(
+            "opentelemetry-instrumentation-django changed settings.MIDDLEWARE; "
+            "observability.tracing.instrument_django() no longer fits this release."
+        )
 
 
 def request_hook(span, request) -> None:

@@ -38,7 +38,7 @@ LAYERS = {
     "common": 4,
 }
 # What the project package may hold: the wiring, nothing else.
-WIRING = {"__init__.py", "settings.py", "settings", "urls.py", "wsgi.py", "asgi.py"}
+WIRING = {"__init__.py", "settings", "urls.py", "wsgi.py", "asgi.py"}
 
 
 @dataclass(repr=False)
@@ -227,10 +227,13 @@ def package_cycles(graph: ImportGraph) -> list[str]:
 
 
 def beyond_wiring(package: Path) -> list[str]:
+    """Code in `package` other than the wiring: Python files, and folders holding any (a folder
+    git left behind with only its __pycache__, after a checkout removed its files, is none)."""
     return sorted(
         entry.name
         for entry in package.iterdir()
-        if entry.name not in WIRING and entry.name != "__pycache__"
+        if entry.name not in WIRING
+        and (entry.suffix == ".py" if entry.is_file() else any(entry.rglob("*.py")))
     )
 
 
@@ -368,5 +371,15 @@ def test_the_project_packages_are_derived_from_the_tree(tmp_path):
 
 
 def test_code_in_the_project_package_is_reported(tmp_path):
-    write_tree(tmp_path, {"urls.py": "", "settings/__init__.py": "", "helpers.py": ""})
-    assert beyond_wiring(tmp_path) == ["helpers.py"]
+    write_tree(
+        tmp_path,
+        {
+            "urls.py": "",
+            "settings/__init__.py": "",
+            "helpers.py": "",
+            "management/commands/seed.py": "",
+            # what a checkout leaves of a folder whose files it removed
+            "stale/__pycache__/gone.cpython-311.pyc": "",
+        },
+    )
+    assert beyond_wiring(tmp_path) == ["helpers.py", "management"]

@@ -18,7 +18,7 @@ DB_POOL_ENABLED = env.bool("DB_POOL_ENABLED", default=True)
 # (Django's, reading timestamps with psycopg's compiled loader) and observability.db.postgresql
 # (that, with django-prometheus' metrics and its cursor class built once). An engine not listed
 # is DATABASE_URL's own.
-ENGINES = {
+_ENGINES = {
     "django.db.backends.postgresql": {
         "plain": "common.db.postgresql",
         "metrics": "observability.db.postgresql",
@@ -33,8 +33,10 @@ ENGINES = {
     },
 }
 _url_engine = DATABASES["default"]["ENGINE"]
-if _url_engine in ENGINES:
-    DATABASES["default"]["ENGINE"] = ENGINES[_url_engine]["metrics" if METRICS_ENABLED else "plain"]
+if _url_engine in _ENGINES:
+    DATABASES["default"]["ENGINE"] = _ENGINES[_url_engine][
+        "metrics" if METRICS_ENABLED else "plain"
+    ]
 
 # No wait on PostgreSQL is unbounded (docs/operations.md, "When the database fails"):
 # connecting gives up after DB_CONNECT_TIMEOUT (libpq counts whole seconds, at least 2), the

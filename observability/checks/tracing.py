@@ -34,6 +34,11 @@ def active_instrumentations() -> dict[str, bool]:
 
 def check_instrumentations() -> list[Finding]:
     active = active_instrumentations()
+    # DjangoInstrumentor counts itself instrumented even when its own switch made it do
+    # nothing (BaseInstrumentor.instrument() marks it before _instrument() returns early).
+    switched_off = settings.OTEL_PYTHON_DJANGO_INSTRUMENT == "False"
+    if switched_off:
+        active["opentelemetry.instrumentation.django"] = False
     found = [
         Finding("tracing", "instrumentation", PASS, ", ".join(s for s, on in active.items() if on))
     ] if any(active.values()) else []  # fmt: skip
@@ -63,7 +68,18 @@ def check_instrumentations() -> list[Finding]:
                 "MIDDLEWARE lists it when OTEL_TRACE_REQUESTS (settings/middleware.py).",
             )
         )
-    if not active["opentelemetry.instrumentation.django"]:
+    if switched_off:
+        found.append(
+            Finding(
+                "tracing",
+                "django instrumentation",
+                WARN,
+                "OTEL_PYTHON_DJANGO_INSTRUMENT is False: no request is traced, and query spans "
+                "are kept only inside a request's trace, so no span is sent",
+                "Unset OTEL_PYTHON_DJANGO_INSTRUMENT to trace requests.",
+            )
+        )
+    elif not active["opentelemetry.instrumentation.django"]:
         found.append(
             Finding(
                 "tracing",

@@ -50,7 +50,8 @@ def test_a_slow_statement_is_cancelled_by_the_server_and_the_connection_survives
 
 def test_the_bound_covers_the_whole_round_trip_not_each_read():
     """A live server that takes longer than the bound is given up on too: the bound sits
-    above the server's statement_timeout (settings.py) so the server normally answers first."""
+    above the server's statement_timeout (intelliflow/settings/database.py) so the server
+    normally answers first."""
     connection = connect(
         bounded_connection_class(0.5), int(connections["default"].settings_dict["PORT"])
     )

@@ -5,6 +5,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from health import checks
+from health import metrics as health_metrics
 from health.metrics import sample_database
 from observability import metrics
 
@@ -17,7 +18,7 @@ def database_up() -> float | None:
 
 def test_the_sampler_thread_runs_the_database_probe(monkeypatch):
     monkeypatch.setattr(metrics, "sample", lambda: None)  # the pool and process gauges
-    metrics.DATABASE_UP.set(-1)
+    health_metrics.DATABASE_UP.set(-1)
     metrics.sample_in_background()
     assert database_up() == 1
 

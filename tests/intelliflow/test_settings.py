@@ -222,6 +222,25 @@ TRACING_MIDDLEWARE = (
     "opentelemetry.instrumentation.django.middleware.otel_middleware._DjangoMiddleware"
 )
 
+# A process that loads Django without wsgi.py, asgi.py or manage.py (a test runner, a script).
+ANY_PROCESS = """
+import django, json
+django.setup()
+from django.conf import settings
+from django.test import Client
+response = Client().get("/", HTTP_HOST="localhost")
+print(json.dumps({"status": response.status_code, "first": settings.MIDDLEWARE[0]}))
+"""
+
+
+def test_any_process_that_loads_django_with_tracing_on_can_serve_a_request():
+    """The listed tracing middleware has no tracer until DjangoInstrumentor configures it; the
+    observability app does that when Django loads, not only the entry points."""
+    result = run_python(["-c", ANY_PROCESS], DJANGO_DEBUG="true", OTEL_ENABLED="true")
+    assert result.returncode == 0, result.stderr
+    served = json.loads(result.stdout.strip().splitlines()[-1])
+    assert served == {"status": 200, "first": TRACING_MIDDLEWARE}
+
 
 def test_the_listed_tracing_middleware_is_the_one_the_instrumentor_configures():
     from django.conf import settings

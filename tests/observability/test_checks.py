@@ -187,6 +187,23 @@ class TestTracing:
         findings = checks.check_tracing()
         assert statuses(findings, "django instrumentation") == {"warn"}
 
+    def test_the_django_instrumentations_own_switch_off_warns_that_nothing_is_traced(
+        self, settings, spans
+    ):
+        # The instrumentor counts itself active even then (it was instrument()ed).
+        settings.OTEL_ENABLED = True
+        settings.OTEL_PYTHON_DJANGO_INSTRUMENT = "False"
+        settings.MIDDLEWARE = [
+            m for m in settings.MIDDLEWARE if m != settings.OTEL_DJANGO_MIDDLEWARE
+        ]
+        findings = checks.check_tracing()
+        (warning,) = [f for f in findings if f.name == "django instrumentation"]
+        assert warning.status == "warn"
+        assert "no request is traced" in warning.detail
+        (active,) = [f for f in findings if f.name == "instrumentation"]
+        assert active.detail == "opentelemetry.instrumentation.psycopg"
+        assert not [f for f in findings if f.name == "django middleware"]
+
     def test_full_sampling_is_a_deploy_warning(self, settings):
         settings.OTEL_ENABLED = True
         settings.OTEL_TRACES_SAMPLER = "parentbased_always_on"

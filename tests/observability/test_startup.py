@@ -15,6 +15,13 @@ def test_tracing_off_says_why(settings, enabled, sdk_disabled, reason):
     assert message == f"OpenTelemetry tracing is off: {reason}"
 
 
+def test_tracing_on_with_the_django_instrumentation_switched_off_says_so(settings):
+    settings.OTEL_ENABLED, settings.OTEL_SDK_DISABLED = True, False
+    settings.OTEL_PYTHON_DJANGO_INSTRUMENT = "False"
+    (message,) = startup.tracing_summary()
+    assert message == "OpenTelemetry tracing is off: OTEL_PYTHON_DJANGO_INSTRUMENT is False"
+
+
 def test_tracing_on_without_a_destination_says_spans_go_nowhere(settings):
     settings.OTEL_ENABLED, settings.OTEL_SDK_DISABLED, settings.DEBUG = True, False, False
     settings.OTEL_EXPORTER_OTLP_ENDPOINT = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT = ""

@@ -13,20 +13,21 @@ compiled loader already returns exactly what Django's does: psycopg maps the ses
 to `datetime.timezone.utc` (psycopg/_tz.py), the object Django's loader sets. So this backend
 registers the compiled loader, behind a small class that carries the `timezone` attribute
 Django's `create_cursor()` compares. In any other time-zone configuration it is Django's
-backend unchanged. tests/common/test_postgresql_backend.py compares both loaders value by value.
+backend unchanged, and so it is with pure-Python psycopg (no compiled loader to gain).
+tests/common/test_postgresql_backend.py compares both loaders value by value.
 """
 
 import datetime
 
-from django.conf import settings
 from django.db.backends.postgresql import base as django_postgresql
 from django.db.backends.postgresql.psycopg_any import get_adapters_template
-from psycopg import adapt, adapters
+from psycopg import adapt, adapters, pq
 from psycopg.pq import Format
 
 TIMESTAMPTZ_OID = adapters.types["timestamptz"].oid
-# psycopg's loader for the type: the compiled one when psycopg-binary is installed.
+# psycopg's loader for the type: the compiled one with psycopg-binary (or psycopg-c).
 COMPILED_LOADER = adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+COMPILED = pq.__impl__ in ("binary", "c")
 
 
 class UtcTimestamptzLoader(adapt.Loader):
@@ -57,6 +58,8 @@ UTC_ADAPTERS = utc_adapters_template()
 class DatabaseWrapper(django_postgresql.DatabaseWrapper):
     def get_connection_params(self):
         conn_params = super().get_connection_params()
-        if settings.USE_TZ and self.timezone_name == "UTC":
+        # Django's own UTC (USE_TZ with no per-database TIME_ZONE): a per-database
+        # TIME_ZONE="UTC" is a ZoneInfo, which create_cursor() would find different.
+        if COMPILED and self.timezone is datetime.UTC and self.timezone_name == "UTC":
             conn_params["context"] = UTC_ADAPTERS
         return conn_params
