@@ -53,8 +53,8 @@ def check_instrumentations() -> list[Finding]:
                 "django middleware",
                 FAIL,
                 "the tracing middleware is in MIDDLEWARE but not configured: requests fail",
-                "Start through intelliflow.wsgi/asgi or manage.py (they call "
-                "tracing.setup_for_process()).",
+                "The observability app instruments at start-up when tracing is on "
+                "(ObservabilityConfig.ready()): keep it in INSTALLED_APPS.",
             )
         )
     elif configured and not listed:
@@ -86,8 +86,8 @@ def check_instrumentations() -> list[Finding]:
                 "django instrumentation",
                 WARN,
                 "opentelemetry-instrumentation-django is not active: no server spans",
-                "Start through intelliflow.wsgi/asgi or manage.py (they call "
-                "tracing.setup_for_process()), or check OTEL_PYTHON_DJANGO_INSTRUMENT.",
+                "The observability app instruments at start-up when tracing is on "
+                "(ObservabilityConfig.ready()): keep it in INSTALLED_APPS.",
             )
         )
     if not active["opentelemetry.instrumentation.psycopg"]:
@@ -97,7 +97,8 @@ def check_instrumentations() -> list[Finding]:
                 "psycopg instrumentation",
                 WARN,
                 "opentelemetry-instrumentation-psycopg is not active: no query spans",
-                "Start through intelliflow.wsgi/asgi or manage.py.",
+                "The observability app instruments at start-up when tracing is on "
+                "(ObservabilityConfig.ready()): keep it in INSTALLED_APPS.",
             )
         )
     return found
